@@ -1,0 +1,511 @@
+"""The client configuration: credentials, servers and environment, resolved once into a frozen object.
+
+:meth:`ChalkClientConfig.resolve` reads every source (arguments, ``CHALK_*`` variables, the file that
+``chalk login`` writes, defaults) and records in ``sources`` where each value came from, so that
+``chalk-client config`` can show it. Every problem is a :class:`ChalkConfigError` whose message names
+the source and the fix. No message and no ``repr`` ever contains the client secret; a YAML error never
+quotes the file, because the line it would quote may hold a secret.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import os
+import re
+import types
+import urllib.parse
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final
+
+import attrs
+import yaml
+
+from chalk_client._errors import ChalkConfigError
+
+__all__ = ["DEFAULT_API_SERVER", "ChalkClientConfig"]
+
+DEFAULT_API_SERVER: Final = "https://api.chalk.ai"
+"""The API server used when no source names one."""
+
+_MASK: Final = "********"
+
+# The string fields, in the order repr shows them.
+_FIELDS: Final = (
+    "client_id",
+    "client_secret",
+    "api_server",
+    "environment",
+    "branch",
+    "deployment_tag",
+    "query_server",
+)
+_URL_FIELDS: Final = ("api_server", "query_server")
+
+# Field -> variables, highest first. Each is also read with a leading underscore, after every plain
+# name: the official clients accept ``_CHALK_*``, and the plain name wins.
+# CHALK_ACTIVE_ENVIRONMENT is what the Rust, Go and Java clients read; chalkpy reads CHALK_ENVIRONMENT.
+_VARIABLES: Final[Mapping[str, tuple[str, ...]]] = {
+    "client_id": ("CHALK_CLIENT_ID",),
+    "client_secret": ("CHALK_CLIENT_SECRET",),
+    "api_server": ("CHALK_API_SERVER",),
+    "environment": ("CHALK_ACTIVE_ENVIRONMENT", "CHALK_ENVIRONMENT"),
+    "branch": ("CHALK_BRANCH_ID",),
+    "deployment_tag": ("CHALK_DEPLOYMENT_TAG",),
+    "query_server": ("CHALK_QUERY_SERVER",),
+}
+
+# Key in a ``tokens`` entry of the login file -> field. Other keys (``name``, ...) are ignored.
+_FILE_KEYS: Final[Mapping[str, str]] = {
+    "clientId": "client_id",
+    "clientSecret": "client_secret",
+    "apiServer": "api_server",
+    "activeEnvironment": "environment",
+    "queryServer": "query_server",
+    "branch": "branch",
+    "deploymentTag": "deployment_tag",
+}
+_FIELD_FILE_KEYS: Final[Mapping[str, str]] = {field: key for key, field in _FILE_KEYS.items()}
+
+_LOGIN_FILE_NAMES: Final = (".chalk.yml", ".chalk.yaml")  # the second only when the first is absent
+_PROJECT_FILE_NAMES: Final = ("chalk.yaml", "chalk.yml")  # a folder holding one is a project root
+_DEFAULT_ENTRY: Final = "default"
+
+_HAS_SCHEME: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+class _NotGiven(enum.Enum):
+    """Marks an option of :meth:`ChalkClientConfig.with_options` that was not passed (None clears)."""
+
+    NOT_GIVEN = enum.auto()
+
+
+_NOT_GIVEN: Final = _NotGiven.NOT_GIVEN
+
+
+def _frozen_mapping(mapping: Mapping[str, str]) -> Mapping[str, str]:
+    return types.MappingProxyType(dict(mapping))
+
+
+@attrs.frozen(repr=False, kw_only=True)
+class ChalkClientConfig:
+    """The effective client configuration. Build it with :meth:`resolve`, copy it with :meth:`with_options`.
+
+    The constructor stores what it is given without checking it; :meth:`resolve` and
+    :meth:`with_options` clean and validate every value first.
+
+    Attributes:
+        client_id: The client id of the token exchange, or None when not required and not found.
+        client_secret: The client secret; masked in ``repr`` and ``str``.
+        api_server: The API server URL, with a scheme and no trailing ``/``.
+        environment: The environment id or name to use; None means the token's primary environment.
+        branch: The branch to send queries to, if any.
+        deployment_tag: The deployment tag to send queries to, if any.
+        query_server: A URL that overrides where data-plane calls (queries) go, if any.
+        allow_insecure_http: Whether ``http://`` is accepted for hosts that are not loopback.
+        sources: For each field that has a value, where it came from: ``"argument"``, a variable name
+            such as ``"CHALK_CLIENT_ID"``, ``"/home/u/.chalk.yml (tokens[default])"``, or ``"default"``.
+            Not part of equality: two configs with the same values are equal.
+    """
+
+    client_id: str | None = None
+    client_secret: str | None = None
+    api_server: str = DEFAULT_API_SERVER
+    environment: str | None = None
+    branch: str | None = None
+    deployment_tag: str | None = None
+    query_server: str | None = None
+    allow_insecure_http: bool = False
+    sources: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_mapping, eq=False)
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        api_server: str | None = None,
+        environment: str | None = None,
+        branch: str | None = None,
+        deployment_tag: str | None = None,
+        query_server: str | None = None,
+        allow_insecure_http: bool = False,
+        require_credentials: bool = True,
+        environ: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+    ) -> ChalkClientConfig:
+        """Resolve each field from the first source that has a value for it.
+
+        Sources, highest first:
+
+        1. the explicit arguments;
+        2. ``CHALK_*`` variables: ``CHALK_CLIENT_ID``, ``CHALK_CLIENT_SECRET``, ``CHALK_API_SERVER``,
+           ``CHALK_ACTIVE_ENVIRONMENT`` then ``CHALK_ENVIRONMENT``, ``CHALK_BRANCH_ID``,
+           ``CHALK_DEPLOYMENT_TAG``, ``CHALK_QUERY_SERVER``;
+        3. the same variables with a leading underscore (``_CHALK_CLIENT_ID``, ...);
+        4. the file ``chalk login`` writes: ``$XDG_CONFIG_HOME/.chalk.yml`` if that variable is set,
+           else ``$HOME/.chalk.yml`` (``.chalk.yaml`` in the same folder if the ``.yml`` is absent).
+           Its entry ``tokens[<project root>]`` is used, where the project root is the first folder
+           holding ``chalk.yaml`` or ``chalk.yml`` walking up from `cwd`; with no root or no entry for
+           it, ``tokens[default]``;
+        5. the default ``api_server``, :data:`DEFAULT_API_SERVER`.
+
+        Each field is resolved on its own, so a variable can override one field of the file's entry.
+        Values are stripped; an empty value counts as unset at every level.
+
+        Args:
+            client_id: The client id; also ``CHALK_CLIENT_ID`` or ``clientId`` in the file.
+            client_secret: The client secret; also ``CHALK_CLIENT_SECRET`` or ``clientSecret``.
+            api_server: The API server URL; ``https://`` is added when it has no scheme.
+            environment: The environment id or name.
+            branch: The branch id.
+            deployment_tag: The deployment tag.
+            query_server: A URL for data-plane calls; ``https://`` is added when it has no scheme.
+            allow_insecure_http: Accept ``http://`` URLs for hosts that are not loopback.
+            require_credentials: Raise when the client id or secret is missing; when False they are
+                left None (to show what resolved).
+            environ: The variables to read; :data:`os.environ` by default.
+            cwd: Where the search for the project root starts; the current directory by default.
+
+        Raises:
+            ChalkConfigError: A credential is missing, the login file cannot be read or has the wrong
+                shape, or a URL is not valid.
+        """
+        env: Mapping[str, str] = os.environ if environ is None else environ
+        if not isinstance(allow_insecure_http, bool):
+            raise ChalkConfigError(
+                f"allow_insecure_http must be True or False, got {type(allow_insecure_http).__name__}"
+            )
+        arguments = {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "api_server": api_server,
+            "environment": environment,
+            "branch": branch,
+            "deployment_tag": deployment_tag,
+            "query_server": query_server,
+        }
+        values: dict[str, str] = {}
+        sources: dict[str, str] = {}
+        for name, raw in arguments.items():
+            value = _clean(raw, f"the argument {name}=")
+            if value is not None:
+                values[name] = value
+                sources[name] = "argument"
+        for name in _FIELDS:
+            if name not in values and (found := _from_variables(env, name)) is not None:
+                values[name], sources[name] = found
+        login = _read_login_file(env, cwd)
+        for name, value in login.values.items():
+            if name not in values:
+                values[name] = value
+                sources[name] = login.source
+        if require_credentials:
+            missing = [name for name in ("client_id", "client_secret") if name not in values]
+            if missing:
+                raise ChalkConfigError(_missing_credentials_message(missing, login))
+        return _build(values, sources, allow_insecure_http=allow_insecure_http, insecure_source="argument")
+
+    def with_options(
+        self,
+        *,
+        client_id: str | _NotGiven | None = _NOT_GIVEN,
+        client_secret: str | _NotGiven | None = _NOT_GIVEN,
+        api_server: str | _NotGiven | None = _NOT_GIVEN,
+        environment: str | _NotGiven | None = _NOT_GIVEN,
+        branch: str | _NotGiven | None = _NOT_GIVEN,
+        deployment_tag: str | _NotGiven | None = _NOT_GIVEN,
+        query_server: str | _NotGiven | None = _NOT_GIVEN,
+        allow_insecure_http: bool | _NotGiven = _NOT_GIVEN,
+    ) -> ChalkClientConfig:
+        """A copy with the given fields changed, cleaned and validated as :meth:`resolve` does.
+
+        A changed field's source becomes ``"argument"``. Passing None (or an empty string) unsets a
+        field; for ``api_server`` that means :data:`DEFAULT_API_SERVER` again.
+
+        Raises:
+            ChalkConfigError: A value is not a string, or a URL is not valid.
+        """
+        changes = {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "api_server": api_server,
+            "environment": environment,
+            "branch": branch,
+            "deployment_tag": deployment_tag,
+            "query_server": query_server,
+        }
+        values: dict[str, str] = {
+            name: value for name in _FIELDS if (value := getattr(self, name)) is not None
+        }
+        sources = {name: source for name, source in self.sources.items() if name in values}
+        for name, raw in changes.items():
+            if isinstance(raw, _NotGiven):
+                continue
+            value = _clean(raw, f"the argument {name}=")
+            if value is None:
+                values.pop(name, None)
+                sources.pop(name, None)
+            else:
+                values[name] = value
+                sources[name] = "argument"
+        if isinstance(allow_insecure_http, _NotGiven):
+            insecure = self.allow_insecure_http
+            insecure_source = self.sources.get("allow_insecure_http", "argument")
+        elif isinstance(allow_insecure_http, bool):
+            insecure, insecure_source = allow_insecure_http, "argument"
+        else:
+            raise ChalkConfigError(
+                f"allow_insecure_http must be True or False, got {type(allow_insecure_http).__name__}"
+            )
+        return _build(values, sources, allow_insecure_http=insecure, insecure_source=insecure_source)
+
+    def __repr__(self) -> str:
+        shown: list[str] = []
+        for name in _FIELDS:
+            value = getattr(self, name)
+            if name == "client_secret" and value is not None:
+                value = _MASK
+            shown.append(f"{name}={value!r}")
+        shown.append(f"allow_insecure_http={self.allow_insecure_http!r}")
+        shown.append(f"sources={dict(self.sources)!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    __str__ = __repr__
+
+
+def _build(
+    values: Mapping[str, str],
+    sources: Mapping[str, str],
+    *,
+    allow_insecure_http: bool,
+    insecure_source: str,
+) -> ChalkClientConfig:
+    """Fill the default, check the URLs and make the object; `values` are already cleaned."""
+    values = dict(values)
+    # A field with no recorded source came from the constructor, so from an argument.
+    sources = {name: sources.get(name, "argument") for name in values}
+    if "api_server" not in values:
+        values["api_server"] = DEFAULT_API_SERVER
+        sources["api_server"] = "default"
+    for name in _URL_FIELDS:
+        if name in values:
+            values[name] = _normalize_url(name, values[name], sources[name], allow_insecure_http)
+    sources["allow_insecure_http"] = insecure_source if allow_insecure_http else "default"
+    return ChalkClientConfig(
+        client_id=values.get("client_id"),
+        client_secret=values.get("client_secret"),
+        api_server=values["api_server"],
+        environment=values.get("environment"),
+        branch=values.get("branch"),
+        deployment_tag=values.get("deployment_tag"),
+        query_server=values.get("query_server"),
+        allow_insecure_http=allow_insecure_http,
+        sources=sources,
+    )
+
+
+def _clean(raw: object, where: str) -> str | None:
+    """A value stripped of surrounding whitespace, None when unset or blank. Never quotes the value."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise ChalkConfigError(f"{where} must be a string, got {type(raw).__name__}")
+    return raw.strip() or None
+
+
+def _variable_names(name: str) -> tuple[str, ...]:
+    plain = _VARIABLES[name]
+    return (*plain, *(f"_{variable}" for variable in plain))
+
+
+def _from_variables(env: Mapping[str, str], name: str) -> tuple[str, str] | None:
+    """The value of field `name` from the first variable that has one, and that variable's name."""
+    for variable in _variable_names(name):
+        value = _clean(env.get(variable), f"the variable {variable}")
+        if value is not None:
+            return value, variable
+    return None
+
+
+def _normalize_url(name: str, value: str, source: str, allow_insecure_http: bool) -> str:
+    """`value` with ``https://`` added when it has no scheme and no trailing ``/``; or an error."""
+    where = f"{name} {value!r} (from {source})"
+    url = value if _HAS_SCHEME.match(value) else f"https://{value}"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+        _ = parts.port  # raises ValueError when the port is not a number in range
+    except ValueError as err:
+        raise ChalkConfigError(f"{where} is not a valid URL: {err}") from err
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ChalkConfigError(f"{where} must be an https:// URL, not {scheme}://")
+    if not host:
+        raise ChalkConfigError(f"{where} has no host; expected a URL like {DEFAULT_API_SERVER}")
+    if scheme == "http" and not allow_insecure_http and not _is_loopback(host):
+        raise ChalkConfigError(
+            f"{where} uses plain http:// to a host that is not loopback, which would send the client "
+            "secret and tokens unencrypted. Use https://, or pass allow_insecure_http=True if you mean it."
+        )
+    return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# ---------------------------------------------------------------------------------------------------
+# The login file
+
+
+@attrs.frozen
+class _LoginLookup:
+    """What reading the login file found, and what it tried: the missing-credentials message uses both."""
+
+    path: Path  # the file read, or the first name tried when none exists
+    exists: bool
+    also_tried: Path | None  # the .chalk.yaml tried because the .chalk.yml did not exist
+    keys_tried: tuple[str, ...]  # the tokens[...] keys looked for, in order
+    key: str | None  # the entry used
+    values: Mapping[str, str]
+
+    @property
+    def source(self) -> str:
+        return f"{self.path} (tokens[{self.key}])"
+
+    def describe(self, name: str) -> str:
+        """Why this file gave no value for field `name`."""
+        if not self.exists:
+            text = f"the file {self.path} (does not exist"
+            if self.also_tried is not None:
+                text += f"; nor does {self.also_tried}"
+            return text + ")"
+        if self.key is None:
+            keys = " nor ".join(f"tokens[{key}]" for key in self.keys_tried)
+            return f"the file {self.path} (exists, but has no entry {keys})"
+        return f"the file {self.path}, entry tokens[{self.key}] (has no {_FIELD_FILE_KEYS[name]})"
+
+
+def _login_folder(env: Mapping[str, str]) -> Path:
+    xdg = (env.get("XDG_CONFIG_HOME") or "").strip()
+    # The XDG spec says a relative path is invalid and must be ignored.
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg)
+    home = (env.get("HOME") or "").strip()
+    if home:
+        return Path(home)
+    try:
+        return Path.home()
+    except RuntimeError:  # no HOME and no password entry: then no file, as if ~ did not exist
+        return Path("~")
+
+
+def _read_login_file(env: Mapping[str, str], cwd: str | os.PathLike[str] | None) -> _LoginLookup:
+    folder = _login_folder(env)
+    first = folder / _LOGIN_FILE_NAMES[0]
+    path, also_tried = first, None
+    if not _exists(first):
+        also_tried = folder / _LOGIN_FILE_NAMES[1]
+        if not _exists(also_tried):
+            return _LoginLookup(first, False, also_tried, (), None, {})
+        path = also_tried
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ChalkConfigError(f"Cannot read the Chalk login file {path}: {err.strerror or err}") from err
+    tokens = _parse_tokens(path, data)
+    keys = (*_project_keys(cwd), _DEFAULT_ENTRY)
+    for key in keys:
+        entry = tokens.get(key)
+        if entry is None:
+            continue
+        if not isinstance(entry, Mapping):
+            raise ChalkConfigError(
+                f"In {path}, tokens[{key}] must be a mapping of clientId, clientSecret, ...; "
+                f"got {type(entry).__name__}"
+            )
+        values: dict[str, str] = {}
+        for file_key, name in _FILE_KEYS.items():
+            value = _clean(entry.get(file_key), f"In {path}, tokens[{key}].{file_key}")
+            if value is not None:
+                values[name] = value
+        return _LoginLookup(path, True, also_tried, keys, key, values)
+    return _LoginLookup(path, True, also_tried, keys, None, {})
+
+
+def _exists(path: Path) -> bool:
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as err:
+        raise ChalkConfigError(f"Cannot read the Chalk login file {path}: {err.strerror or err}") from err
+    return True
+
+
+def _parse_tokens(path: Path, data: bytes) -> Mapping[object, object]:
+    """The file's ``tokens`` mapping (empty when absent or null). Errors never quote the file."""
+    try:
+        document = yaml.safe_load(data)
+    # Any failure to parse is the file's fault, whatever yaml raised: a scanner error, a bad encoding,
+    # or a ValueError from an impossible date such as 2024-13-45. `from None`: yaml's own message
+    # quotes the offending line, which may hold the secret, and a chained cause would print it.
+    except Exception as err:
+        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if isinstance(mark, yaml.Mark) else ""
+        raise ChalkConfigError(
+            f"The Chalk login file {path} is not valid YAML{at}. Fix it, or run `chalk login` again."
+        ) from None
+    if document is None:
+        return {}
+    if not isinstance(document, Mapping):
+        raise ChalkConfigError(
+            f"The Chalk login file {path} must be a mapping with a `tokens` key; "
+            f"got {type(document).__name__}"
+        )
+    tokens = document.get("tokens")
+    if tokens is None:
+        return {}
+    if not isinstance(tokens, Mapping):
+        raise ChalkConfigError(
+            f"In {path}, tokens must be a mapping from project folder to credentials; "
+            f"got {type(tokens).__name__}"
+        )
+    return tokens
+
+
+def _project_keys(cwd: str | os.PathLike[str] | None) -> tuple[str, ...]:
+    """The ``tokens`` keys for the project root above `cwd`: its absolute path, then its real path."""
+    try:
+        start = Path(os.path.abspath(os.getcwd() if cwd is None else cwd))
+        for folder in (start, *start.parents):
+            if any((folder / name).is_file() for name in _PROJECT_FILE_NAMES):
+                keys = [str(folder)]
+                real = os.path.realpath(folder)
+                if real != keys[0]:
+                    keys.append(real)
+                return tuple(keys)
+    except OSError:
+        pass  # an unreadable or deleted folder: no project root, so the default entry
+    return ()
+
+
+def _missing_credentials_message(missing: list[str], login: _LoginLookup) -> str:
+    lines = [f"Missing {' and '.join(missing)} for the Chalk API."]
+    for name in missing:
+        lines.append(f"Looked for {name} in, highest first:")
+        tried = [f"the argument {name}= (not given)"]
+        tried += [f"the variable {variable} (not set or empty)" for variable in _variable_names(name)]
+        tried.append(login.describe(name))
+        lines += [f"  {number}. {text}" for number, text in enumerate(tried, start=1)]
+    arguments = " and ".join(f"{name}=" for name in missing)
+    variables = " and ".join(_VARIABLES[name][0] for name in missing)
+    lines.append(f"Fix: pass {arguments}, set {variables}, or run `chalk login`.")
+    return "\n".join(lines)

@@ -1,0 +1,73 @@
+"""The httpx clients a Chalk client owns: constants, construction, and their life across loops and forks.
+
+- One connection pool per client, kept alive across calls.
+- The async client keeps one ``httpx.AsyncClient`` per event loop: connections belong to the loop
+  that opened them, so a client used in successive ``asyncio.run`` calls opens a fresh pool in each,
+  and closes the old one as its loop shuts down (see :class:`PerLoopAsyncClient`).
+- After ``os.fork()`` the child drops the parent's pools without touching their sockets, and opens
+  its own on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Callable
+from typing import Final
+
+import httpx
+
+from chalk_client._fork import keep_inherited, reset_after_fork
+from chalk_client._version import __version__
+
+__all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "TOKEN_TIMEOUT", "USER_AGENT", "PerLoopAsyncClient"]
+
+USER_AGENT: Final = f"chalk-client-python/{__version__}"
+# 5 s to connect, 30 s to read: long enough for a heavy query, short enough to notice a dead server.
+DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
+# The token exchange has a timeout of its own: it is small and nothing should wait long on it.
+TOKEN_TIMEOUT: Final = 10.0
+DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0)
+
+
+async def _close_with_loop(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    # An async generator parked at its first yield is closed by the loop's shutdown_asyncgens()
+    # (which asyncio.run calls before closing the loop): the pool is closed inside its own loop.
+    try:
+        yield
+    finally:
+        await client.aclose()
+
+
+class PerLoopAsyncClient:
+    """One ``httpx.AsyncClient`` per running event loop, made by `factory` on first use in a loop."""
+
+    def __init__(self, factory: Callable[[], httpx.AsyncClient]) -> None:
+        self._factory = factory
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._closer: AsyncGenerator[None, None] | None = None
+        reset_after_fork(self)
+
+    async def get(self) -> httpx.AsyncClient:
+        """The client for the running loop."""
+        loop = asyncio.get_running_loop()
+        client = self._client
+        if client is not None and self._loop is loop:
+            return client
+        client = self._factory()
+        closer = _close_with_loop(client)
+        await closer.asend(None)  # runs to the yield without suspending: no other task interleaves
+        self._loop, self._client, self._closer = loop, client, closer
+        return client
+
+    async def aclose(self) -> None:
+        """Close the running loop's client (a client of a loop that is gone was closed with it)."""
+        closer, loop = self._closer, self._loop
+        self._loop = self._client = self._closer = None
+        if closer is not None and loop is asyncio.get_running_loop():
+            await closer.aclose()
+
+    def _reset_after_fork(self) -> None:
+        if self._client is not None:
+            keep_inherited((self._client, self._closer))
+        self._loop = self._client = self._closer = None

@@ -1,0 +1,236 @@
+"""From an httpx answer to a generated model or an SDK error: the one place answers are unwrapped.
+
+Both clients send their requests and hand the answer here. Nothing in this module does I/O, so the
+sync and async clients share every decision about what an answer means:
+
+- :func:`error_for_status` maps any non-2xx answer to one exception class per status family;
+- :func:`parse_model` decodes a 2xx body into a generated attrs model, turning every way that can
+  fail (HTML, bad JSON, a missing field) into :class:`ChalkInvalidResponseError`;
+- :func:`transport_error` wraps httpx's transport failures into the SDK's own classes.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol, TypeVar
+
+import httpx
+
+from chalk_client._errors import (
+    ChalkAPIStatusError,
+    ChalkAuthenticationError,
+    ChalkBadRequestError,
+    ChalkConflictError,
+    ChalkConnectionError,
+    ChalkInvalidResponseError,
+    ChalkNotFoundError,
+    ChalkPermissionDeniedError,
+    ChalkRateLimitError,
+    ChalkServerError,
+    ChalkTimeoutError,
+    ChalkUnprocessableEntityError,
+    redact,
+)
+
+__all__ = ["error_for_status", "parse_model", "parse_retry_after", "transport_error"]
+
+_STATUS_CLASSES: Mapping[int, type[ChalkAPIStatusError]] = {
+    400: ChalkBadRequestError,
+    401: ChalkAuthenticationError,
+    403: ChalkPermissionDeniedError,
+    404: ChalkNotFoundError,
+    409: ChalkConflictError,
+    422: ChalkUnprocessableEntityError,
+    429: ChalkRateLimitError,
+}
+
+_HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+# The exceptions a generated `from_dict` raises on a body of the wrong shape: a missing key
+# (KeyError), a list where a dict belongs (TypeError, AttributeError), a bad enum (ValueError).
+_MODEL_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
+
+
+class _FromDict(Protocol):
+    @classmethod
+    def from_dict(cls: type[_M], src_dict: Mapping[str, Any]) -> _M: ...
+
+
+_M = TypeVar("_M", bound=_FromDict)
+
+
+def parse_model(
+    model: type[_M],
+    response: httpx.Response,
+    *,
+    required: Iterable[str] = (),
+    secrets: Iterable[str | None] = (),
+) -> _M:
+    """Decode a 2xx answer into `model`, or raise :class:`ChalkInvalidResponseError`.
+
+    `required` names fields that must be non-empty strings (the generated models do not check
+    types, so ``{"access_token": 5}`` would otherwise pass).
+    """
+    data = _json_object(response, secrets)
+    for name in required:
+        value = data.get(name)
+        if not isinstance(value, str) or not value:
+            raise _invalid(response, f"the field {name!r} is missing or not a non-empty string")
+    try:
+        return model.from_dict(data)
+    except _MODEL_ERRORS as err:
+        raise _invalid(response, f"it does not match the {model.__name__} schema ({type(err).__name__})") from None
+
+
+def error_for_status(
+    response: httpx.Response,
+    *,
+    secrets: Iterable[str | None] = (),
+    credentials_exchange: bool = False,
+    wall_clock: Callable[[], float] | None = None,
+) -> ChalkAPIStatusError:
+    """The exception for a non-2xx answer, carrying status, detail, trace id and server errors.
+
+    `credentials_exchange` marks the token endpoint, where 403 means the credentials were
+    rejected just as 401 does. Text from the server is redacted of every value in `secrets`.
+    """
+    from chalk_openapi.models.chalk_error import ChalkError
+
+    status = response.status_code
+    detail, trace, raw_errors = _error_body(response)
+    if 300 <= status < 400:
+        # Redirects are never followed: one could carry credentials to another host.
+        target = response.headers.get("location", "an unnamed location")
+        detail = f"a redirect to {target} (not followed: check the configured server URL)"
+    errors = []
+    for item in raw_errors:
+        try:
+            errors.append(ChalkError.from_dict(item))
+        except _MODEL_ERRORS:
+            continue  # one malformed entry must not hide the status and detail
+    secrets = list(secrets)
+    common: dict[str, Any] = {
+        "status_code": status,
+        "detail": redact(detail, secrets) if detail else None,
+        "trace": trace,
+        "errors": errors,
+        "method": response.request.method,
+        "url": str(response.request.url),
+    }
+    if credentials_exchange and status in (401, 403):
+        return ChalkAuthenticationError(**common)
+    if status == 429:
+        retry_after = parse_retry_after(response.headers.get("retry-after"), wall_clock=wall_clock)
+        return ChalkRateLimitError(retry_after=retry_after, **common)
+    if status >= 500:
+        return ChalkServerError(**common)
+    return _STATUS_CLASSES.get(status, ChalkAPIStatusError)(**common)
+
+
+def transport_error(err: httpx.TransportError, *, method: str, url: str) -> ChalkConnectionError:
+    """Wrap an httpx transport failure; raise the result ``from err`` to keep the cause."""
+    if isinstance(err, httpx.TimeoutException):
+        kind = type(err).__name__.replace("Timeout", " timeout").strip().lower()
+        return ChalkTimeoutError(f"no answer in time ({kind})", method=method, url=url)
+    if isinstance(err, httpx.ConnectError):
+        return ChalkConnectionError(f"could not connect ({_short(err)})", method=method, url=url)
+    return ChalkConnectionError(
+        f"the connection failed before a full answer ({type(err).__name__}: {_short(err)})",
+        method=method,
+        url=url,
+    )
+
+
+def parse_retry_after(value: str | None, *, wall_clock: Callable[[], float] | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        import time
+
+        now = wall_clock() if wall_clock is not None else time.time()
+        seconds = when.timestamp() - now
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+def _json_object(response: httpx.Response, secrets: Iterable[str | None]) -> dict[str, Any]:
+    content = response.content
+    try:
+        data = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        if _looks_like_html(response):
+            raise _invalid(response, f"it is an HTML page ({_html_title(content)})") from None
+        start = redact(content[:80].decode("utf-8", "replace"), secrets)
+        raise _invalid(response, f"it is not JSON (starts with {start!r})") from None
+    if not isinstance(data, dict):
+        raise _invalid(response, f"expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _error_body(response: httpx.Response) -> tuple[str | None, str | None, list[Mapping[str, Any]]]:
+    """(detail, trace, raw errors) from an error answer of any shape."""
+    content = response.content
+    header_trace = response.headers.get("x-chalk-trace-id")
+    try:
+        data = json.loads(content) if content else None
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    if isinstance(data, dict):
+        detail = data.get("detail")
+        if detail is not None and not isinstance(detail, str):
+            detail = json.dumps(detail, default=str)
+        trace = data.get("trace")
+        trace = trace if isinstance(trace, str) and trace else header_trace
+        raw = data.get("errors")
+        errors = [e for e in raw if isinstance(e, Mapping)] if isinstance(raw, list) else []
+        if not detail and errors:
+            message = errors[0].get("message")
+            detail = message if isinstance(message, str) else None
+        return detail, trace, errors
+    if not content:
+        return (response.reason_phrase or None), header_trace, []
+    if _looks_like_html(response):
+        return f"an HTML page ({_html_title(content)})", header_trace, []
+    return content.decode("utf-8", "replace").strip(), header_trace, []
+
+
+def _looks_like_html(response: httpx.Response) -> bool:
+    head = response.content[:200].lstrip().lower()
+    return "html" in response.headers.get("content-type", "") or head.startswith((b"<!doctype", b"<html"))
+
+
+def _html_title(content: bytes) -> str:
+    match = _HTML_TITLE.search(content[:4096])
+    if match:
+        title = " ".join(match.group(1).decode("utf-8", "replace").split())
+        if title:
+            return f"title {title[:100]!r}"
+    return "no title"
+
+
+def _invalid(response: httpx.Response, reason: str) -> ChalkInvalidResponseError:
+    return ChalkInvalidResponseError(
+        reason,
+        method=response.request.method,
+        url=str(response.request.url),
+        status_code=response.status_code,
+    )
+
+
+def _short(err: Exception) -> str:
+    text = str(err) or type(err).__name__
+    return text if len(text) <= 200 else text[:200] + "..."

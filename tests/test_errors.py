@@ -1,0 +1,199 @@
+"""Every way the token exchange can fail maps to one documented SDK error, on both clients."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+import chalk_client
+from chalk_client import (
+    AsyncChalkClient,
+    ChalkAPIStatusError,
+    ChalkAuthenticationError,
+    ChalkBadRequestError,
+    ChalkClient,
+    ChalkConnectionError,
+    ChalkInvalidResponseError,
+    ChalkSDKError,
+    ChalkServerError,
+    ChalkTimeoutError,
+    ChalkUnavailableError,
+)
+from tests.conftest import SECRET, FakeClock, client_kwargs, json_response, raw_response
+
+TOKEN_URL = "https://api.chalk.test/v1/oauth/token"
+HTML_502 = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+
+
+def get_token_with(
+    flavor: str, handler: Callable[[httpx.Request], Any], clock: FakeClock, **extra: Any
+) -> Any:
+    """Run one get_token() on the sync or the async client against `handler`."""
+    if flavor == "sync":
+        with ChalkClient(**client_kwargs(clock, transport=httpx.MockTransport(handler), **extra)) as client:
+            return client.get_token()
+
+    async def handle(request: httpx.Request) -> Any:
+        return handler(request)
+
+    async def main() -> Any:
+        kwargs = client_kwargs(clock, transport=httpx.MockTransport(handle), **extra)
+        async with AsyncChalkClient(**kwargs) as client:
+            return await client.get_token()
+
+    return asyncio.run(main())
+
+
+@pytest.fixture(params=["sync", "async"])
+def flavor(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+ERROR_BODY = {
+    "detail": "bad things",
+    "trace": "trace-123",
+    "errors": [
+        {"code": "UNAUTHENTICATED", "category": "REQUEST", "message": "no"},
+        {"code": "A_CODE_FROM_THE_FUTURE", "category": "SOMETHING_NEW", "message": "still parses"},
+        {"not": "a chalk error"},
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, ChalkBadRequestError),
+        (401, ChalkAuthenticationError),
+        (403, ChalkAuthenticationError),  # on the token exchange, 403 also means "credentials rejected"
+        (500, ChalkServerError),
+        (503, ChalkServerError),
+    ],
+)
+def test_status_mapping(flavor: str, clock: FakeClock, status: int, cls: type[ChalkAPIStatusError]) -> None:
+    with pytest.raises(cls) as info:
+        get_token_with(flavor, json_response(status, ERROR_BODY), clock)
+    err = info.value
+    assert type(err) is cls
+    assert err.status_code == status
+    assert err.detail == "bad things"
+    assert err.trace == "trace-123"
+    assert err.method == "POST"
+    assert err.url == TOKEN_URL
+    codes = [getattr(e.code, "value", e.code) for e in err.errors]
+    assert codes == ["UNAUTHENTICATED", "A_CODE_FROM_THE_FUTURE"]  # the malformed one is skipped
+    assert "trace-123" in str(err)
+    assert str(status) in str(err)
+
+
+def test_retry_later_is_distinguishable_from_fix_your_credentials(flavor: str, clock: FakeClock) -> None:
+    with pytest.raises(ChalkUnavailableError):
+        get_token_with(flavor, json_response(500, ERROR_BODY), clock)
+    with pytest.raises(ChalkAuthenticationError) as info:
+        get_token_with(flavor, json_response(401, ERROR_BODY), clock)
+    assert not isinstance(info.value, ChalkUnavailableError)
+
+
+def test_502_html_page(flavor: str, clock: FakeClock) -> None:
+    with pytest.raises(ChalkServerError) as info:
+        get_token_with(flavor, raw_response(502, HTML_502, "text/html"), clock)
+    assert info.value.status_code == 502
+    assert "502 Bad Gateway" in str(info.value)
+    assert "<body>" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (raw_response(200, b"{not json", "application/json"), "not JSON"),
+        (raw_response(200, HTML_502, "text/html"), "HTML page"),
+        (raw_response(200, b"", "application/json"), "not JSON"),
+        (json_response(200, ["a", "list"]), "expected a JSON object"),
+        (json_response(200, {"token_type": "Bearer", "expires_in": 60}), "'access_token' is missing"),
+        (json_response(200, {"access_token": 12345}), "'access_token' is missing"),
+        (json_response(200, {"access_token": ""}), "'access_token' is missing"),
+    ],
+)
+def test_answers_that_do_not_parse(flavor: str, clock: FakeClock, answer: Any, reason: str) -> None:
+    with pytest.raises(ChalkInvalidResponseError) as info:
+        get_token_with(flavor, answer, clock)
+    err = info.value
+    assert reason in str(err)
+    assert err.status_code == 200
+    assert err.url == TOKEN_URL
+    assert "POST https://api.chalk.test/v1/oauth/token" in str(err)
+    assert err.__cause__ is None  # no raw JSONDecodeError or KeyError chained in
+
+
+def test_redirect_is_not_followed(flavor: str, clock: FakeClock) -> None:
+    with pytest.raises(ChalkAPIStatusError) as info:
+        get_token_with(flavor, lambda r: httpx.Response(307, headers={"location": "https://evil.test/"}), clock)
+    assert info.value.status_code == 307
+    assert "https://evil.test/" in str(info.value)
+    assert "not followed" in str(info.value)
+
+
+def test_timeout(flavor: str, clock: FakeClock) -> None:
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    with pytest.raises(ChalkTimeoutError) as info:
+        get_token_with(flavor, slow, clock)
+    assert isinstance(info.value, ChalkUnavailableError)
+    assert isinstance(info.value.__cause__, httpx.ReadTimeout)
+    assert TOKEN_URL in str(info.value)
+
+
+def test_connection_refused(flavor: str, clock: FakeClock) -> None:
+    with socket.socket() as s:  # a port that was free a moment ago and has no listener now
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    kwargs = client_kwargs(clock, api_server=f"http://127.0.0.1:{port}")
+    with pytest.raises(ChalkConnectionError) as info:
+        if flavor == "sync":
+            with ChalkClient(**kwargs) as client:
+                client.get_token()
+        else:
+
+            async def main() -> None:
+                async with AsyncChalkClient(**kwargs) as client:
+                    await client.get_token()
+
+            asyncio.run(main())
+    assert not isinstance(info.value, ChalkTimeoutError)
+    assert "could not connect" in str(info.value)
+    assert f"127.0.0.1:{port}" in str(info.value)
+
+
+def test_server_text_is_redacted_of_the_secret(flavor: str, clock: FakeClock) -> None:
+    body = {"detail": f"client_secret {SECRET} is wrong", "trace": "t"}
+    with pytest.raises(ChalkAuthenticationError) as info:
+        get_token_with(flavor, json_response(401, body), clock)
+    assert SECRET not in str(info.value)
+    assert SECRET not in repr(info.value)
+    assert "[REDACTED]" in str(info.value)
+
+
+def test_plain_text_error_body(flavor: str, clock: FakeClock) -> None:
+    with pytest.raises(ChalkServerError) as info:
+        get_token_with(flavor, raw_response(500, b"upstream connect error"), clock)
+    assert info.value.detail == "upstream connect error"
+
+
+def test_rate_limited_exchange_carries_retry_after(flavor: str, clock: FakeClock) -> None:
+    answer = json_response(429, {"detail": "slow down"}, headers={"Retry-After": "7"})
+    with pytest.raises(chalk_client.ChalkRateLimitError) as info:
+        get_token_with(flavor, answer, clock)
+    assert info.value.retry_after == 7.0
+
+
+def test_every_error_class_derives_from_the_root() -> None:
+    for name in chalk_client.__all__:
+        obj = getattr(chalk_client, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, ChalkSDKError), name
