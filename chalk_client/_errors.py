@@ -28,6 +28,7 @@ text that came from the server before it reaches an exception.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -53,6 +54,8 @@ __all__ = [
 ]
 
 REDACTED = "[REDACTED]"
+# A bearer token is a JWT: three base64url parts, the first a JSON header ("eyJ" is '{"').
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 # Server-supplied text is cut to this many characters in messages: an HTML proxy page is not a message.
 _MAX_DETAIL_CHARS = 300
@@ -209,10 +212,11 @@ def method_url(method: str, url: str) -> str:
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """Replace every occurrence of each secret in `text`, and cut it to a readable length."""
+    """Replace each secret, and anything shaped like a JWT, in `text`; cut it to a readable length."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, REDACTED)
+    text = _JWT.sub(REDACTED, text)
     if len(text) > _MAX_DETAIL_CHARS:
         text = text[:_MAX_DETAIL_CHARS] + "..."
     return text

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol, TypeVar
@@ -82,7 +83,9 @@ def parse_model(
     try:
         return model.from_dict(data)
     except _MODEL_ERRORS as err:
-        raise _invalid(response, f"it does not match the {model.__name__} schema ({type(err).__name__})") from None
+        raise _invalid(
+            response, f"it does not match the {model.__name__} schema ({type(err).__name__})"
+        ) from None
 
 
 def error_for_status(
@@ -162,7 +165,7 @@ def parse_retry_after(value: str | None, *, wall_clock: Callable[[], float] | No
 
         now = wall_clock() if wall_clock is not None else time.time()
         seconds = when.timestamp() - now
-    if seconds != seconds:  # NaN
+    if math.isnan(seconds):
         return None
     return max(0.0, seconds)
 

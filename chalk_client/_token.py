@@ -21,7 +21,7 @@ import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 import attrs
 
@@ -197,7 +197,7 @@ def make_entry(
     """
     from chalk_openapi.types import Unset
 
-    def opt(value: object) -> Any:
+    def opt(value: object) -> object:
         return None if isinstance(value, Unset) else value
 
     access_token = response.access_token

@@ -31,8 +31,8 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
-from chalk_client._fork import reset_after_fork
 from chalk_client._errors import ChalkSDKError, ChalkUnavailableError
+from chalk_client._fork import reset_after_fork
 from chalk_client._token import (
     DEFAULT_REFRESH_BUFFER,
     Clock,
@@ -64,7 +64,7 @@ class _Plan(enum.Enum):
     FAIL = "raise the last error (backing off)"
 
 
-class _Abandoned(Exception):
+class _AbandonedError(Exception):
     """Set on a flight whose leader stopped without an answer; followers plan again."""
 
 
@@ -82,6 +82,7 @@ def _plan(state: TokenState, *, in_flight: bool, backing_off: bool) -> _Plan:
 
 
 _Flight = concurrent.futures.Future  # resolves to a TokenEntry, or the shared error
+
 
 class TokenCache:
     """Caches one client's token and runs its exchanges (see the module docstring for the policy).
@@ -127,7 +128,7 @@ class TokenCache:
             if plan is _Plan.FOLLOW and flight is not None:
                 try:
                     return flight.result().token
-                except _Abandoned:
+                except _AbandonedError:
                     continue
                 except ChalkSDKError as err:
                     raise err.with_traceback(None) from None
@@ -156,7 +157,7 @@ class TokenCache:
             if plan is _Plan.FOLLOW and flight is not None:
                 try:
                     return (await asyncio.wrap_future(flight)).token
-                except _Abandoned:
+                except _AbandonedError:
                     continue
                 except ChalkSDKError as err:
                     raise err.with_traceback(None) from None
@@ -293,7 +294,7 @@ class TokenCache:
         with self._lock:
             if self._flight is flight:
                 self._flight = None
-        flight.set_exception(_Abandoned())
+        flight.set_exception(_AbandonedError())
         logger.debug("token exchange abandoned by its caller; waiting callers try again")
 
     def _backing_off_error(self) -> ChalkSDKError:

@@ -120,11 +120,15 @@ class FakeTokenEndpoint:
         return httpx.MockTransport(handler)
 
 
-def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Callable[..., httpx.Response]:
+def json_response(
+    status: int, body: Any, headers: dict[str, str] | None = None
+) -> Callable[..., httpx.Response]:
     return lambda request: httpx.Response(status, content=json.dumps(body).encode(), headers=headers or {})
 
 
-def raw_response(status: int, content: bytes, content_type: str = "text/plain") -> Callable[..., httpx.Response]:
+def raw_response(
+    status: int, content: bytes, content_type: str = "text/plain"
+) -> Callable[..., httpx.Response]:
     return lambda request: httpx.Response(status, content=content, headers={"content-type": content_type})
 
 
@@ -155,3 +159,10 @@ def sync_client(clock: FakeClock, endpoint: FakeTokenEndpoint) -> Iterator[Any]:
 
 def path_of(tmp: Path) -> str:
     return str(tmp)
+
+
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    """Register the cassette matcher that compares JSON bodies without the secret."""
+    from tests.test_cassettes import json_body_matcher
+
+    vcr.register_matcher("json_body", json_body_matcher)

@@ -132,7 +132,9 @@ def test_answers_that_do_not_parse(flavor: str, clock: FakeClock, answer: Any, r
 
 def test_redirect_is_not_followed(flavor: str, clock: FakeClock) -> None:
     with pytest.raises(ChalkAPIStatusError) as info:
-        get_token_with(flavor, lambda r: httpx.Response(307, headers={"location": "https://evil.test/"}), clock)
+        get_token_with(
+            flavor, lambda r: httpx.Response(307, headers={"location": "https://evil.test/"}), clock
+        )
     assert info.value.status_code == 307
     assert "https://evil.test/" in str(info.value)
     assert "not followed" in str(info.value)

@@ -24,7 +24,9 @@ ERROR_500 = json_response(500, {"detail": "token service down", "trace": "t-500"
 ERROR_401 = json_response(401, {"detail": "invalid client credentials", "trace": "t-401"})
 
 
-def test_first_call_exchanges_and_second_is_cached(sync_client: ChalkClient, endpoint: FakeTokenEndpoint) -> None:
+def test_first_call_exchanges_and_second_is_cached(
+    sync_client: ChalkClient, endpoint: FakeTokenEndpoint
+) -> None:
     first = sync_client.get_token()
     second = sync_client.get_token()
     assert endpoint.calls == 1
@@ -234,8 +236,9 @@ def test_32_threads_share_one_failure_then_backoff(clock: FakeClock) -> None:
         assert all(isinstance(r, ChalkServerError) for r in results)  # ... N errors
         assert len({id(r) for r in results}) == 1  # the same error
         endpoint.gate = None
-        _run_threads(8, lambda: pytest.raises(ChalkServerError, client.get_token))
-        assert endpoint.calls == 1  # backing off
+        again = _run_threads(8, client.get_token)
+        assert all(isinstance(r, ChalkServerError) for r in again)
+        assert endpoint.calls == 1  # backing off: the same error at once, no POST
         clock.advance(1.0)
         assert client.get_token().access_token == f"{TOKEN_PREFIX}2"
 

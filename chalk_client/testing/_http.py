@@ -1,0 +1,338 @@
+"""The HTTP layer of :class:`~chalk_client.testing.ChalkServer`: a raw ASGI app and a small router.
+
+uvicorn parses HTTP; this module turns each ASGI request into a :class:`Request`, finds its handler
+by ``(method, path)``, and writes the handler's :class:`Response`. It is kept small because every
+request of a benchmark goes through it: exact paths resolve with one dict lookup, the body is read
+with as few ``receive()`` calls as the client's chunks allow, and a response is two ``send()`` calls.
+
+Handlers raise :class:`ApiError` to answer with the shared Chalk error body
+``{"detail": ..., "trace": ..., "errors": [ChalkError, ...]}``; any other exception becomes a 500 with
+the same body, and is logged on the ``chalk_client.testing`` logger.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
+from typing import Any, Final
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "ApiError",
+    "App",
+    "Handler",
+    "Request",
+    "Response",
+    "Router",
+    "chalk_error",
+    "error_response",
+    "json_response",
+    "new_trace_id",
+]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+RawHeaders = list[tuple[bytes, bytes]]
+
+DEFAULT_MAX_BODY_BYTES: Final = 16 * 1024 * 1024
+
+_logger = logging.getLogger("chalk_client.testing")
+
+_JSON_CONTENT_TYPE: Final = (b"content-type", b"application/json")
+_CONNECTION_CLOSE: Final = (b"connection", b"close")
+# Compact separators: smaller bodies, and the C encoder does the work.
+_encode_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
+class Request:
+    """One HTTP request, with its body already read.
+
+    Attributes:
+        method: The HTTP method, upper case.
+        path: The URL path, percent-decoded, without the query string.
+        query_string: The raw query string.
+        headers: The raw ASGI headers: ``(lower-case name, value)`` byte pairs.
+        body: The whole request body.
+        path_params: Values of the ``{name}`` segments of the route's path template.
+    """
+
+    __slots__ = ("body", "headers", "method", "path", "path_params", "query_string")
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        *,
+        query_string: bytes = b"",
+        headers: Sequence[tuple[bytes, bytes]] = (),
+        body: bytes = b"",
+        path_params: Mapping[str, str] | None = None,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.query_string = query_string
+        self.headers = headers
+        self.body = body
+        self.path_params: Mapping[str, str] = path_params if path_params is not None else {}
+
+    def header(self, name: str) -> str | None:
+        """The first value of header `name` (case-insensitive), or None."""
+        key = name.lower().encode("latin-1")
+        for header_name, value in self.headers:
+            if header_name == key:
+                return value.decode("latin-1")
+        return None
+
+    def json(self) -> Any:  # noqa: ANN401 - any JSON value
+        """The body parsed as JSON; a body that does not parse raises a 400 ``PARSE_FAILED``."""
+        try:
+            return json.loads(self.body)
+        except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise ApiError(400, "PARSE_FAILED", "the request body is not valid JSON") from None
+
+    def __repr__(self) -> str:
+        # Never the body or the headers: they carry secrets and tokens.
+        return f"<Request {self.method} {self.path}>"
+
+
+class Response:
+    """A complete answer: status, raw headers (with ``content-length``) and body."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: RawHeaders, body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status}, {len(self.body)} bytes>"
+
+
+def json_response(
+    content: Any,  # noqa: ANN401 - any JSON-serializable value
+    status: int = 200,
+    headers: Iterable[tuple[bytes, bytes]] = (),
+) -> Response:
+    """A ``Content-Type: application/json`` answer with `content` encoded compactly."""
+    body = _encode_json(content).encode()
+    raw: RawHeaders = [_JSON_CONTENT_TYPE, (b"content-length", str(len(body)).encode())]
+    raw.extend(headers)
+    return Response(status, raw, body)
+
+
+def chalk_error(code: str, message: str, category: str = "REQUEST", **extra: Any) -> dict[str, Any]:  # noqa: ANN401
+    """A ``ChalkError`` object; `extra` adds optional fields such as ``feature`` or ``resolver``."""
+    error: dict[str, Any] = {"code": code, "category": category, "message": message}
+    error.update(extra)
+    return error
+
+
+def new_trace_id() -> str:
+    """A random trace id, as the shared error body carries."""
+    return secrets.token_hex(16)
+
+
+def error_response(
+    status: int,
+    detail: str,
+    errors: Sequence[Mapping[str, Any]] = (),
+    headers: Iterable[tuple[bytes, bytes]] = (),
+) -> Response:
+    """An answer with the shared error body ``{detail, trace, errors}`` and a fresh trace id."""
+    body = {"detail": detail, "trace": new_trace_id(), "errors": list(errors)}
+    return json_response(body, status, headers)
+
+
+class ApiError(Exception):
+    """Raised by a handler (or the router) to answer with the shared error body.
+
+    Args:
+        status: The HTTP status.
+        code: The ``ChalkError`` code, e.g. ``VALIDATION_FAILED``.
+        message: The error's ``message``; also the ``detail`` unless `detail` is given.
+        category: The ``ChalkError`` category.
+        detail: The body's ``detail``.
+        errors: Further ``ChalkError`` objects, after the first.
+        headers: Extra response headers.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        category: str = "REQUEST",
+        detail: str | None = None,
+        errors: Sequence[Mapping[str, Any]] = (),
+        headers: Iterable[tuple[bytes, bytes]] = (),
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.detail = detail if detail is not None else message
+        self.errors: list[Mapping[str, Any]] = [chalk_error(code, message, category), *errors]
+        self.headers = list(headers)
+
+    def to_response(self) -> Response:
+        """The answer this error stands for."""
+        return error_response(self.status, self.detail, self.errors, self.headers)
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class Router:
+    """Maps ``(method, path)`` to a handler.
+
+    A path is exact (``/v1/oauth/token``) or a template whose ``{name}`` segments match one path
+    segment each (``/v1/runs/{run_id}``). Exact paths cost one dict lookup; templates are tried in
+    the order they were added. A known path with another method is a 405 with ``Allow``; an
+    unknown path is a 404.
+    """
+
+    def __init__(self) -> None:
+        self._exact: dict[str, dict[str, Handler]] = {}
+        self._templates: list[tuple[re.Pattern[str], str, dict[str, Handler]]] = []
+
+    def add(self, method: str, path: str, handler: Handler) -> None:
+        """Route `method` requests for `path` (exact or template) to `handler`."""
+        if not path.startswith("/"):
+            raise ValueError(f"a route path starts with '/': {path!r}")
+        method = method.upper()
+        if _PARAM.search(path) is None:
+            methods = self._exact.setdefault(path, {})
+        else:
+            methods = self._template_methods(path)
+        if method in methods:
+            raise ValueError(f"route {method} {path} is already defined")
+        methods[method] = handler
+
+    def _template_methods(self, template: str) -> dict[str, Handler]:
+        for _, existing, known in self._templates:
+            if existing == template:
+                return known
+        pattern: list[str] = []
+        position = 0
+        for match in _PARAM.finditer(template):
+            pattern.append(re.escape(template[position : match.start()]))
+            pattern.append(f"(?P<{match.group(1)}>[^/]+)")
+            position = match.end()
+        pattern.append(re.escape(template[position:]))
+        methods: dict[str, Handler] = {}
+        self._templates.append((re.compile("".join(pattern)), template, methods))
+        return methods
+
+    def resolve(self, method: str, path: str) -> tuple[Handler, Mapping[str, str] | None]:
+        """The handler and path parameters for a request; raises :class:`ApiError` 404 or 405."""
+        params: Mapping[str, str] | None = None
+        methods = self._exact.get(path)
+        if methods is None:
+            for pattern, _, candidate in self._templates:
+                match = pattern.fullmatch(path)
+                if match is not None:
+                    methods, params = candidate, match.groupdict()
+                    break
+            else:
+                raise ApiError(404, "VALIDATION_FAILED", f"no such endpoint: {method} {path}")
+        handler = methods.get(method)
+        if handler is None:
+            allow = ", ".join(sorted(methods))
+            raise ApiError(
+                405,
+                "VALIDATION_FAILED",
+                f"{method} is not allowed on {path}; allowed: {allow}",
+                headers=[(b"allow", allow.encode())],
+            )
+        return handler, params
+
+
+class App:
+    """The raw ASGI 3 application: routes, reads the body (capped), runs the handler, answers.
+
+    Args:
+        router: Where requests go.
+        max_body_bytes: A larger body is answered with 413, and the connection is closed.
+    """
+
+    def __init__(self, router: Router, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+        self.router = router
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer one ASGI ``http`` request; other scope types are ignored (no lifespan, no websockets)."""
+        if scope["type"] != "http":
+            return
+        method: str = scope["method"]
+        path: str = scope["path"]
+        try:
+            handler, params = self.router.resolve(method, path)
+            headers: Sequence[tuple[bytes, bytes]] = scope["headers"]
+            body = await self._read_body(headers, receive)
+            if body is None:  # the client went away
+                return
+            request = Request(
+                method,
+                path,
+                query_string=scope["query_string"],
+                headers=headers,
+                body=body,
+                path_params=params,
+            )
+            response = await handler(request)
+        except ApiError as exc:
+            response = exc.to_response()
+        except Exception:
+            _logger.exception("ChalkServer: unhandled error answering %s %s", method, path)
+            response = error_response(
+                500,
+                "Internal Server Error",
+                [chalk_error("INTERNAL_SERVER_ERROR", "the test server failed; see its log")],
+            )
+        await send({"type": "http.response.start", "status": response.status, "headers": response.headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+    async def _read_body(self, headers: Sequence[tuple[bytes, bytes]], receive: Receive) -> bytes | None:
+        limit = self.max_body_bytes
+        for name, value in headers:
+            if name == b"content-length":
+                if value.isdigit() and int(value) > limit:
+                    raise self._too_large()
+                break
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        body: bytes = message.get("body", b"")
+        if not message.get("more_body", False):
+            if len(body) > limit:
+                raise self._too_large()
+            return body
+        chunks = [body]
+        size = len(body)
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise self._too_large()
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    def _too_large(self) -> ApiError:
+        return ApiError(
+            413,
+            "VALIDATION_FAILED",
+            f"the request body is larger than {self.max_body_bytes} bytes",
+            # The rest of the body is not read, so the connection cannot carry another request.
+            headers=[_CONNECTION_CLOSE],
+        )

@@ -1,0 +1,194 @@
+"""Recorded HTTP against ChalkServer, replayed with vcrpy (record mode "none" unless re-recording).
+
+`scripts/record` re-records every cassette here against a live ChalkServer. Client secrets and
+access tokens are replaced before anything is written (see `scrub_request` / `scrub_response`), and
+`test_no_cassette_holds_a_secret_or_token` scans every cassette on disk for leftovers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalk_client import AsyncChalkClient, ChalkAuthenticationError, ChalkClient
+
+CASSETTES = Path(__file__).parent / "cassettes"
+RECORDED_CLIENT_ID = "recorded-client-id"
+SCRUBBED_SECRET = "SCRUBBED-CLIENT-SECRET"
+SCRUBBED_TOKEN = "SCRUBBED-ACCESS-TOKEN"
+# Replays need no server: requests are matched on method, path and body, not host or port.
+REPLAY_URL = "http://127.0.0.1:9"
+_JWT = re.compile(rb"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}")
+
+
+def _scrub_json(body: bytes | str | None, field: str, placeholder: str) -> bytes | str | None:
+    if not body:
+        return body
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return body
+    if isinstance(data, dict) and field in data:
+        data[field] = placeholder
+        return json.dumps(data).encode()
+    return body
+
+
+def scrub_request(request: Any) -> Any:
+    """Replace the client secret in a recorded request, and drop any Authorization header."""
+    request.body = _scrub_json(request.body, "client_secret", SCRUBBED_SECRET)
+    request.headers.pop("Authorization", None)
+    request.headers.pop("authorization", None)
+    return request
+
+
+def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    """Replace the access token in a recorded answer (already decompressed by vcrpy)."""
+    body = response.get("body", {})
+    body["string"] = _scrub_json(body.get("string"), "access_token", SCRUBBED_TOKEN)
+    return response
+
+
+def json_body_matcher(r1: Any, r2: Any) -> None:
+    """Bodies match as JSON, ignoring the secret (recorded scrubbed, replayed with the placeholder)."""
+
+    def normal(body: Any) -> Any:
+        if not body:
+            return None
+        data = json.loads(body)
+        if isinstance(data, dict):
+            data.pop("client_secret", None)
+        return data
+
+    assert normal(r1.body) == normal(r2.body), "request bodies differ"
+
+
+@pytest.fixture(scope="module")
+def vcr_config() -> dict[str, Any]:
+    return {
+        "match_on": ["method", "scheme", "path", "json_body"],
+        "before_record_request": scrub_request,
+        "before_record_response": scrub_response,
+        "decode_compressed_response": True,
+        "allow_playback_repeats": False,
+    }
+
+
+@pytest.fixture
+def recording(request: pytest.FixtureRequest) -> bool:
+    return str(request.config.getoption("--record-mode")) not in ("none", "None")
+
+
+class Target:
+    """Where the client points: a live ChalkServer while recording, a placeholder on replay."""
+
+    def __init__(self, url: str, client_secret: str, exchanges: Any = None) -> None:
+        self.url = url
+        self.client_secret = client_secret
+        self._exchanges = exchanges
+
+    def kwargs(self, *, secret: str | None = None) -> dict[str, Any]:
+        return {
+            "client_id": RECORDED_CLIENT_ID,
+            "client_secret": secret or self.client_secret,
+            "api_server": self.url,
+        }
+
+
+@pytest.fixture
+def target(recording: bool) -> Iterator[Target]:
+    if not recording:
+        yield Target(REPLAY_URL, SCRUBBED_SECRET)
+        return
+    from chalk_client.testing import ChalkServer
+
+    with ChalkServer(client_id=RECORDED_CLIENT_ID) as server:
+        yield Target(server.url, server.client_secret)
+
+
+@pytest.fixture(params=["sync", "async"])
+def flavor(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def get_tokens(flavor: str, kwargs: dict[str, Any], times: int) -> list[Any]:
+    if flavor == "sync":
+        with ChalkClient(**kwargs) as client:
+            return [client.get_token() for _ in range(times)]
+
+    async def main() -> list[Any]:
+        async with AsyncChalkClient(**kwargs) as client:
+            return [await client.get_token() for _ in range(times)]
+
+    return asyncio.run(main())
+
+
+@pytest.mark.vcr
+def test_exchange(flavor: str, target: Target, vcr: Any, recording: bool) -> None:
+    (token,) = get_tokens(flavor, target.kwargs(), 1)
+    assert token.token_type == "Bearer"
+    assert token.primary_environment in token.environment_id_to_name
+    assert set(token.engines) == set(token.environment_id_to_name)
+    if not recording:
+        assert token.access_token == SCRUBBED_TOKEN
+        assert vcr.play_count == 1
+
+
+@pytest.mark.vcr
+def test_second_call_is_cached(flavor: str, target: Target, vcr: Any, recording: bool) -> None:
+    first, second = get_tokens(flavor, target.kwargs(), 2)
+    assert second is first
+    # The cassette holds one exchange and repeats are off: a second POST would fail this test.
+    assert len(vcr.requests) == 1
+    if not recording:
+        assert vcr.play_count == 1
+
+
+@pytest.mark.vcr
+def test_rejected_credentials(flavor: str, target: Target, vcr: Any) -> None:
+    with pytest.raises(ChalkAuthenticationError) as info:
+        get_tokens(flavor, target.kwargs(secret="wrong-secret-for-the-cassette"), 1)
+    assert info.value.status_code == 401
+    assert info.value.trace
+    assert "wrong-secret" not in str(info.value)
+    assert len(vcr.requests) == 1
+
+
+def test_every_test_here_has_its_cassette() -> None:
+    expected = {
+        f"{name}[{flavor}].yaml"
+        for name in ("test_exchange", "test_second_call_is_cached", "test_rejected_credentials")
+        for flavor in ("sync", "async")
+    }
+    present = {p.name for p in (CASSETTES / "test_cassettes").glob("*.yaml")}
+    assert expected <= present, f"missing cassettes (run scripts/record): {sorted(expected - present)}"
+
+
+def test_no_cassette_holds_a_secret_or_token() -> None:
+    import yaml
+
+    files = sorted(CASSETTES.rglob("*.yaml"))
+    assert files, "no cassettes found"
+    for path in files:
+        raw = path.read_bytes()
+        assert not _JWT.search(raw), f"{path}: holds a JWT-shaped token"
+        for interaction in yaml.safe_load(raw)["interactions"]:
+            request, response = interaction["request"], interaction["response"]
+            headers = {k.lower(): v for k, v in request["headers"].items()}
+            assert "authorization" not in headers, f"{path}: an Authorization header was recorded"
+            body = request.get("body")
+            if body:
+                data = json.loads(body)
+                if isinstance(data, dict) and "client_secret" in data:
+                    assert data["client_secret"] == SCRUBBED_SECRET, f"{path}: unscrubbed client_secret"
+            answer = response["body"]["string"]
+            if answer:
+                data = json.loads(answer)
+                if isinstance(data, dict) and "access_token" in data:
+                    assert data["access_token"] == SCRUBBED_TOKEN, f"{path}: unscrubbed access_token"

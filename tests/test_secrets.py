@@ -1,0 +1,99 @@
+"""A secret and a token with distinctive values never appear in a repr, str, message or DEBUG log."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from chalk_client import AsyncChalkClient, ChalkClient, ChalkClientConfig, ChalkSDKError
+from chalk_client.testing import ChalkServer
+from tests.conftest import SECRET, json_response
+
+
+@pytest.fixture
+def server() -> Iterator[ChalkServer]:
+    with ChalkServer(client_secret=SECRET, token_lifetime=3600) as server:
+        yield server
+
+
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.DEBUG)  # the root logger: chalk_client, httpx, httpcore, uvicorn
+    return caplog
+
+
+def texts_of(*objects: Any) -> list[str]:
+    out: list[str] = []
+    for obj in objects:
+        out += [repr(obj), str(obj), f"{obj}", f"{obj!r}"]
+        if isinstance(obj, BaseException):
+            out.append("".join(traceback.format_exception(obj)))
+    return out
+
+
+def assert_absent(values: list[str], texts: list[str], caplog: pytest.LogCaptureFixture) -> None:
+    records = [r.getMessage() for r in caplog.records] + [repr(r.args) for r in caplog.records]
+    assert caplog.records, "DEBUG logging captured nothing: the check would be vacuous"
+    for value in values:
+        for text in texts + records:
+            assert value not in text
+
+
+def test_success_path_sync(server: ChalkServer, debug_logs: pytest.LogCaptureFixture) -> None:
+    with ChalkClient(client_id=server.client_id, client_secret=SECRET, api_server=server.url) as client:
+        token = client.get_token()
+        texts = texts_of(client, client.config, token, client._core.tokens)
+    assert token.access_token  # a real token was issued, and is what we look for
+    assert_absent([SECRET, token.access_token], texts, debug_logs)
+
+
+def test_success_path_async(server: ChalkServer, debug_logs: pytest.LogCaptureFixture) -> None:
+    async def main() -> tuple[Any, list[str]]:
+        async with AsyncChalkClient(
+            client_id=server.client_id, client_secret=SECRET, api_server=server.url
+        ) as client:
+            token = await client.get_token()
+            return token, texts_of(client, client.config, token)
+
+    token, texts = asyncio.run(main())
+    assert_absent([SECRET, token.access_token], texts, debug_logs)
+
+
+def test_rejected_credentials_path(server: ChalkServer, debug_logs: pytest.LogCaptureFixture) -> None:
+    wrong = "wRoNg-SeCrEt-1b2c3d-never-print-me"
+    with ChalkClient(client_id=server.client_id, client_secret=wrong, api_server=server.url) as client:
+        with pytest.raises(ChalkSDKError) as info:
+            client.get_token()
+        texts = texts_of(info.value, client, client.config)
+    assert_absent([wrong, SECRET], texts, debug_logs)
+
+
+def test_failure_that_echoes_the_secret_and_token(debug_logs: pytest.LogCaptureFixture) -> None:
+    token_value = "eyJhbGciOi.tOkEn-echoed-by-a-bad-proxy.sig"
+    answer = json_response(502, {"detail": f"upstream said {SECRET} / {token_value}", "trace": "t"})
+    transport = httpx.MockTransport(answer)
+    with (
+        ChalkClient(
+            client_id="id", client_secret=SECRET, api_server="https://x.test", transport=transport
+        ) as c,
+        pytest.raises(ChalkSDKError) as info,
+    ):
+        c.get_token()
+    assert SECRET not in str(info.value)
+    assert "tOkEn-echoed" not in str(info.value)  # JWT-shaped text from a server is redacted too
+    assert_absent([SECRET, token_value], texts_of(info.value), debug_logs)
+
+
+def test_config_errors_never_show_the_secret(tmp_path: Any) -> None:
+    with pytest.raises(ChalkSDKError) as info:
+        ChalkClientConfig.resolve(
+            client_id="id", client_secret=SECRET, api_server="http://public.example.com"
+        )
+    assert "allow_insecure_http" in str(info.value)
+    assert SECRET not in "".join(traceback.format_exception(info.value))
