@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 import httpx
 
 from chalk_client._config import ChalkClientConfig
-from chalk_client._errors import ChalkSDKError
+from chalk_client._errors import ChalkConfigError, ChalkSDKError
 from chalk_client._fork import keep_inherited, reset_after_fork
 from chalk_client._http import DEFAULT_LIMITS, DEFAULT_TIMEOUT, TOKEN_TIMEOUT, USER_AGENT, PerLoopAsyncClient
 from chalk_client._responses import error_for_status, parse_model, transport_error
@@ -30,87 +30,101 @@ __all__ = ["AsyncChalkClient", "ChalkClient"]
 logger = logging.getLogger("chalk_client")
 
 
-class _ClientCore:
-    """What both clients share: configuration, the token cache, and request/answer handling."""
+_TransportT = TypeVar("_TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
+
+
+class _BaseChalkClient(Generic[_TransportT]):
+    """What both clients share: configuration, the token cache, and request/answer handling.
+
+    Every decision lives here, without I/O; the subclasses only send and wait.
+    """
 
     def __init__(
         self,
         *,
-        client_id: str | None,
-        client_secret: str | None,
-        api_server: str | None,
-        environment: str | None,
-        branch: str | None,
-        deployment_tag: str | None,
-        query_server: str | None,
-        config: ChalkClientConfig | None,
-        allow_insecure_http: bool,
-        refresh_buffer: float,
-        token_timeout: float,
-        timeout: httpx.Timeout | float | None,
-        limits: httpx.Limits,
-        clock: Clock | None,
-        rand: Callable[[], float] | None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        api_server: str | None = None,
+        environment: str | None = None,
+        branch: str | None = None,
+        deployment_tag: str | None = None,
+        query_server: str | None = None,
+        config: ChalkClientConfig | None = None,
+        allow_insecure_http: bool = False,
+        refresh_buffer: float = DEFAULT_REFRESH_BUFFER,
+        token_timeout: float = TOKEN_TIMEOUT,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        transport: _TransportT | None = None,
+        clock: Clock | None = None,
+        rand: Callable[[], float] | None = None,
     ) -> None:
-        if config is None:
-            config = ChalkClientConfig.resolve(
-                client_id=client_id,
-                client_secret=client_secret,
-                api_server=api_server,
-                environment=environment,
-                branch=branch,
-                deployment_tag=deployment_tag,
-                query_server=query_server,
-                allow_insecure_http=allow_insecure_http,
-            )
-        else:
-            explicit: dict[str, Any] = {
-                "client_id": client_id,
-                "client_secret": client_secret,
-                "api_server": api_server,
-                "environment": environment,
-                "branch": branch,
-                "deployment_tag": deployment_tag,
-                "query_server": query_server,
-            }
-            changes = {name: value for name, value in explicit.items() if value is not None}
-            if changes or allow_insecure_http:
-                config = config.with_options(
-                    allow_insecure_http=allow_insecure_http or config.allow_insecure_http, **changes
-                )
-        self.config = config
-        self.tokens = TokenCache(refresh_buffer=refresh_buffer, clock=clock, rand=rand)
-        self.token_timeout = httpx.Timeout(token_timeout)
-        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        self.limits = limits
-        self.headers = {"User-Agent": USER_AGENT}
-        self._secrets = (config.client_secret,)
+        explicit: dict[str, Any] = {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "api_server": api_server,
+            "environment": environment,
+            "branch": branch,
+            "deployment_tag": deployment_tag,
+            "query_server": query_server,
+        }
+        self._config = _effective_config(config, explicit, allow_insecure_http)
+        self._tokens = TokenCache(refresh_buffer=refresh_buffer, clock=clock, rand=rand)
+        self._token_timeout = httpx.Timeout(token_timeout)
+        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self._limits = limits
+        self._transport: _TransportT | None = transport
+        self._secrets = (self._config.client_secret,)
+        self._setup()
 
-    def http_options(self) -> dict[str, Any]:
+    def _setup(self) -> None:
+        """Create the HTTP side (the subclasses' part of construction)."""
+        raise NotImplementedError
+
+    @property
+    def config(self) -> ChalkClientConfig:
+        """The resolved configuration (its secret is masked when printed)."""
+        return self._config
+
+    def invalidate_token(self, token: Token | str) -> bool:
+        """Drop the cached token if it is still `token`; the next call exchanges anew.
+
+        Returns True if it was dropped (False: a newer token is already in place).
+        """
+        return self._tokens.invalidate(token)
+
+    def __repr__(self) -> str:
+        c = self._config
+        return (
+            f"<{type(self).__name__} client_id={c.client_id!r} api_server={c.api_server!r} "
+            f"environment={c.environment!r}>"
+        )
+
+    def _http_options(self) -> dict[str, Any]:
         """Keyword arguments shared by the sync and async httpx clients."""
         return {
-            "base_url": self.config.api_server,
-            "headers": self.headers,
-            "timeout": self.timeout,
+            "base_url": self._config.api_server,
+            "headers": {"User-Agent": USER_AGENT},
+            "timeout": self._timeout,
             "follow_redirects": False,
         }
 
-    def exchange_request(self) -> dict[str, Any]:
+    def _exchange_request(self) -> dict[str, Any]:
         """The token request, built by the generated endpoint: JSON body, no ``Authorization``."""
         from chalk_openapi.api.auth import get_token
         from chalk_openapi.models.token_request import TokenRequest
 
         body = TokenRequest(
-            client_id=self.config.client_id or "",
-            client_secret=self.config.client_secret or "",
+            client_id=self._config.client_id or "",
+            client_secret=self._config.client_secret or "",
             grant_type="client_credentials",
         )
         kwargs = get_token._get_kwargs(body=body)
         # Our own timeout, no redirects (a redirect could carry the secret elsewhere), no auth flow.
-        kwargs.update(timeout=self.token_timeout, follow_redirects=False, auth=None)
+        kwargs.update(timeout=self._token_timeout, follow_redirects=False, auth=None)
         return kwargs
 
-    def exchange_result(self, response: httpx.Response) -> TokenResponse:
+    def _exchange_result(self, response: httpx.Response) -> TokenResponse:
         """The parsed token answer, or the SDK error that fits it."""
         from chalk_openapi.models.token_response import TokenResponse
 
@@ -118,18 +132,30 @@ class _ClientCore:
             raise error_for_status(response, secrets=self._secrets, credentials_exchange=True)
         return parse_model(TokenResponse, response, required=("access_token",), secrets=self._secrets)
 
-    def exchange_failed(self, err: httpx.TransportError, kwargs: dict[str, Any]) -> Exception:
+    def _exchange_failed(self, err: httpx.TransportError, kwargs: dict[str, Any]) -> Exception:
         """The SDK error for a token request that never got a full answer."""
-        return transport_error(err, method=kwargs["method"].upper(), url=self.url(kwargs["url"]))
+        url = self._config.api_server.rstrip("/") + kwargs["url"]
+        return transport_error(err, method=kwargs["method"].upper(), url=url)
 
-    def url(self, path: str) -> str:
-        """The absolute URL of an API-server path."""
-        return self.config.api_server.rstrip("/") + path
 
-    def repr(self, cls: type) -> str:
-        """A repr that names the client and where it points, never a secret."""
-        c = self.config
-        return f"<{cls.__name__} client_id={c.client_id!r} api_server={c.api_server!r} environment={c.environment!r}>"
+def _effective_config(
+    config: ChalkClientConfig | None, explicit: dict[str, Any], allow_insecure_http: bool
+) -> ChalkClientConfig:
+    """The client's configuration: resolved from every source, or `config` with arguments on top."""
+    if config is None:
+        config = ChalkClientConfig.resolve(allow_insecure_http=allow_insecure_http, **explicit)
+    else:
+        changes = {name: value for name, value in explicit.items() if value is not None}
+        if changes or allow_insecure_http:
+            config = config.with_options(
+                allow_insecure_http=allow_insecure_http or config.allow_insecure_http, **changes
+            )
+    if not config.client_id or not config.client_secret:
+        raise ChalkConfigError(
+            "the client needs both a client_id and a client_secret, and the given config lacks one; "
+            "resolve it with ChalkClientConfig.resolve() (which requires both) or pass them as arguments"
+        )
+    return config
 
 
 _CLIENT_ARGS_DOC = """
@@ -157,7 +183,7 @@ _CLIENT_ARGS_DOC = """
 """
 
 
-class ChalkClient:
+class ChalkClient(_BaseChalkClient[httpx.BaseTransport]):
     """The synchronous Chalk client; safe to share between threads.
 
     Example::
@@ -171,52 +197,10 @@ class ChalkClient:
 
     __doc__ = (__doc__ or "") + _CLIENT_ARGS_DOC
 
-    def __init__(
-        self,
-        *,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        api_server: str | None = None,
-        environment: str | None = None,
-        branch: str | None = None,
-        deployment_tag: str | None = None,
-        query_server: str | None = None,
-        config: ChalkClientConfig | None = None,
-        allow_insecure_http: bool = False,
-        refresh_buffer: float = DEFAULT_REFRESH_BUFFER,
-        token_timeout: float = TOKEN_TIMEOUT,
-        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
-        limits: httpx.Limits = DEFAULT_LIMITS,
-        transport: httpx.BaseTransport | None = None,
-        clock: Clock | None = None,
-        rand: Callable[[], float] | None = None,
-    ) -> None:
-        self._core = _ClientCore(
-            client_id=client_id,
-            client_secret=client_secret,
-            api_server=api_server,
-            environment=environment,
-            branch=branch,
-            deployment_tag=deployment_tag,
-            query_server=query_server,
-            config=config,
-            allow_insecure_http=allow_insecure_http,
-            refresh_buffer=refresh_buffer,
-            token_timeout=token_timeout,
-            timeout=timeout,
-            limits=limits,
-            clock=clock,
-            rand=rand,
-        )
-        self._transport = transport
+    def _setup(self) -> None:
         self._http = self._new_http()
         self._closed = False
         reset_after_fork(self)
-
-    @property
-    def config(self) -> ChalkClientConfig:
-        """The resolved configuration (its secret is masked when printed)."""
-        return self._core.config
 
     def get_token(self) -> Token:
         """A valid access token, from the cache or from a new exchange.
@@ -226,11 +210,7 @@ class ChalkClient:
             ChalkUnavailableError: the token server or the network failed; try again later.
             ChalkInvalidResponseError: the token server's answer did not parse.
         """
-        return self._core.tokens.get(self._exchange)
-
-    def invalidate_token(self, token: Token | str) -> bool:
-        """Drop the cached token if it is still `token`; the next call exchanges anew."""
-        return self._core.tokens.invalidate(token)
+        return self._tokens.get(self._exchange)
 
     def close(self) -> None:
         """Close the connection pool. The client cannot be used afterwards."""
@@ -248,22 +228,19 @@ class ChalkClient:
     ) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return self._core.repr(type(self))
-
     def _exchange(self) -> TokenResponse:
         if self._closed:
             raise ChalkSDKError("this ChalkClient is closed; create a new one")
-        kwargs = self._core.exchange_request()
+        kwargs = self._exchange_request()
         try:
             response = self._http.request(**kwargs)
         except httpx.TransportError as err:
-            raise self._core.exchange_failed(err, kwargs) from err
-        return self._core.exchange_result(response)
+            raise self._exchange_failed(err, kwargs) from err
+        return self._exchange_result(response)
 
     def _new_http(self) -> httpx.Client:
-        transport = self._transport or httpx.HTTPTransport(limits=self._core.limits)
-        return httpx.Client(transport=transport, **self._core.http_options())
+        transport = self._transport or httpx.HTTPTransport(limits=self._limits)
+        return httpx.Client(transport=transport, **self._http_options())
 
     def _reset_after_fork(self) -> None:
         keep_inherited(self._http)
@@ -271,7 +248,7 @@ class ChalkClient:
             self._http = self._new_http()
 
 
-class AsyncChalkClient:
+class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport]):
     """The asyncio Chalk client; one instance serves many tasks, and successive event loops.
 
     Example::
@@ -289,58 +266,12 @@ class AsyncChalkClient:
 
     __doc__ = (__doc__ or "") + _CLIENT_ARGS_DOC
 
-    def __init__(
-        self,
-        *,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        api_server: str | None = None,
-        environment: str | None = None,
-        branch: str | None = None,
-        deployment_tag: str | None = None,
-        query_server: str | None = None,
-        config: ChalkClientConfig | None = None,
-        allow_insecure_http: bool = False,
-        refresh_buffer: float = DEFAULT_REFRESH_BUFFER,
-        token_timeout: float = TOKEN_TIMEOUT,
-        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
-        limits: httpx.Limits = DEFAULT_LIMITS,
-        transport: httpx.AsyncBaseTransport | None = None,
-        clock: Clock | None = None,
-        rand: Callable[[], float] | None = None,
-    ) -> None:
-        self._core = _ClientCore(
-            client_id=client_id,
-            client_secret=client_secret,
-            api_server=api_server,
-            environment=environment,
-            branch=branch,
-            deployment_tag=deployment_tag,
-            query_server=query_server,
-            config=config,
-            allow_insecure_http=allow_insecure_http,
-            refresh_buffer=refresh_buffer,
-            token_timeout=token_timeout,
-            timeout=timeout,
-            limits=limits,
-            clock=clock,
-            rand=rand,
-        )
-        self._transport = transport
+    def _setup(self) -> None:
         self._http = PerLoopAsyncClient(self._new_http)
-
-    @property
-    def config(self) -> ChalkClientConfig:
-        """The resolved configuration (its secret is masked when printed)."""
-        return self._core.config
 
     async def get_token(self) -> Token:
         """A valid access token, from the cache or from a new exchange (see ``ChalkClient.get_token``)."""
-        return await self._core.tokens.aget(self._exchange)
-
-    def invalidate_token(self, token: Token | str) -> bool:
-        """Drop the cached token if it is still `token`; the next call exchanges anew."""
-        return self._core.tokens.invalidate(token)
+        return await self._tokens.aget(self._exchange)
 
     async def aclose(self) -> None:
         """Close the connection pool of the running event loop."""
@@ -357,18 +288,15 @@ class AsyncChalkClient:
     ) -> None:
         await self.aclose()
 
-    def __repr__(self) -> str:
-        return self._core.repr(type(self))
-
     async def _exchange(self) -> TokenResponse:
-        kwargs = self._core.exchange_request()
+        kwargs = self._exchange_request()
         http = await self._http.get()
         try:
             response = await http.request(**kwargs)
         except httpx.TransportError as err:
-            raise self._core.exchange_failed(err, kwargs) from err
-        return self._core.exchange_result(response)
+            raise self._exchange_failed(err, kwargs) from err
+        return self._exchange_result(response)
 
     def _new_http(self) -> httpx.AsyncClient:
-        transport = self._transport or httpx.AsyncHTTPTransport(limits=self._core.limits)
-        return httpx.AsyncClient(transport=transport, **self._core.http_options())
+        transport = self._transport or httpx.AsyncHTTPTransport(limits=self._limits)
+        return httpx.AsyncClient(transport=transport, **self._http_options())

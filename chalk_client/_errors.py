@@ -185,21 +185,7 @@ class ChalkRateLimitError(ChalkAPIStatusError):
         retry_after: Seconds the server asked to wait, when it said (``Retry-After``).
     """
 
-    def __init__(
-        self,
-        *,
-        status_code: int,
-        detail: str | None,
-        trace: str | None,
-        errors: Sequence[ChalkError] = (),
-        method: str,
-        url: str,
-        retry_after: float | None = None,
-    ) -> None:
-        self.retry_after = retry_after
-        super().__init__(
-            status_code=status_code, detail=detail, trace=trace, errors=errors, method=method, url=url
-        )
+    retry_after: float | None = None
 
 
 class ChalkServerError(ChalkAPIStatusError, ChalkUnavailableError):

@@ -126,8 +126,9 @@ def error_for_status(
     if credentials_exchange and status in (401, 403):
         return ChalkAuthenticationError(**common)
     if status == 429:
-        retry_after = parse_retry_after(response.headers.get("retry-after"), wall_clock=wall_clock)
-        return ChalkRateLimitError(retry_after=retry_after, **common)
+        limited = ChalkRateLimitError(**common)
+        limited.retry_after = parse_retry_after(response.headers.get("retry-after"), wall_clock=wall_clock)
+        return limited
     if status >= 500:
         return ChalkServerError(**common)
     return _STATUS_CLASSES.get(status, ChalkAPIStatusError)(**common)

@@ -48,7 +48,7 @@ def assert_absent(values: list[str], texts: list[str], caplog: pytest.LogCapture
 def test_success_path_sync(server: ChalkServer, debug_logs: pytest.LogCaptureFixture) -> None:
     with ChalkClient(client_id=server.client_id, client_secret=SECRET, api_server=server.url) as client:
         token = client.get_token()
-        texts = texts_of(client, client.config, token, client._core.tokens)
+        texts = texts_of(client, client.config, token, client._tokens)
     assert token.access_token  # a real token was issued, and is what we look for
     assert_absent([SECRET, token.access_token], texts, debug_logs)
 

@@ -55,7 +55,7 @@ def test_exchange_request_shape(sync_client: ChalkClient, endpoint: FakeTokenEnd
 def test_fresh_stale_expired_with_a_fake_clock(
     sync_client: ChalkClient, endpoint: FakeTokenEndpoint, clock: FakeClock
 ) -> None:
-    cache = sync_client._core.tokens
+    cache = sync_client._tokens
     assert cache.state() is TokenState.EXPIRED
     token = sync_client.get_token()
     assert cache.state() is TokenState.FRESH
@@ -403,3 +403,20 @@ def test_child_after_fork_does_not_wait_on_the_parents_exchange(clock: FakeClock
 def test_refresh_buffer_must_be_non_negative() -> None:
     with pytest.raises(ValueError, match="refresh_buffer"):
         ChalkClient(client_id="a", client_secret="b", refresh_buffer=-1)
+
+
+def test_a_closed_client_says_so(clock: FakeClock, endpoint: FakeTokenEndpoint) -> None:
+    from chalk_client import ChalkSDKError
+
+    client = ChalkClient(**client_kwargs(clock, transport=endpoint.transport()))
+    client.close()
+    with pytest.raises(ChalkSDKError, match="closed"):
+        client.get_token()
+
+
+def test_a_config_without_credentials_is_refused_up_front() -> None:
+    from chalk_client import ChalkClientConfig, ChalkConfigError
+
+    config = ChalkClientConfig.resolve(require_credentials=False, environ={}, cwd="/")
+    with pytest.raises(ChalkConfigError, match="client_secret"):
+        ChalkClient(config=config)

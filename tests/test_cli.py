@@ -1,0 +1,76 @@
+"""The chalk-client command: config, token and demo, against a real ChalkServer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from chalk_client._cli import main
+from chalk_client.testing import ChalkServer
+from tests.conftest import SECRET
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ChalkServer]:
+    with ChalkServer(client_secret=SECRET) as server:
+        monkeypatch.setenv("CHALK_CLIENT_ID", server.client_id)
+        monkeypatch.setenv("_CHALK_CLIENT_SECRET", SECRET)
+        monkeypatch.setenv("CHALK_API_SERVER", server.url)
+        yield server
+
+
+def test_config_shows_each_field_with_its_source(
+    server: ChalkServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["config", "--environment", "prod"]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    assert lines["client_id"].endswith("(CHALK_CLIENT_ID)")
+    assert "********" in lines["client_secret"]
+    assert lines["client_secret"].endswith("(_CHALK_CLIENT_SECRET)")
+    assert server.url in lines["api_server"]
+    assert lines["environment"].endswith("(argument)")
+    assert lines["branch"].endswith("(not set)")
+    assert SECRET not in out
+
+
+def test_token_is_masked_unless_asked(server: ChalkServer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token"]) == 0
+    out = capsys.readouterr().out
+    assert "env-dev-1" in out
+    assert "(primary)" in out
+    assert "--show-token" in out
+    assert main(["token", "--show-token"]) == 0
+    shown = capsys.readouterr().out.splitlines()[0].split()[1]
+    assert server.is_valid_token(shown)
+    assert server.token_exchanges == 2  # one per command: each run is a new process's client
+
+
+def test_missing_credentials_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert "CHALK_CLIENT_ID" in err
+    assert "Traceback" not in err
+
+
+def test_rejected_credentials_exit_1(server: ChalkServer, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv("CHALK_CLIENT_SECRET", "wrong-secret-value")
+    assert main(["token"]) == 1
+    err = capsys.readouterr().err
+    assert "401" in err
+    assert "wrong-secret-value" not in err
+
+
+def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
+    # A short token lifetime keeps the demo's one real wait (for the refresh) under a second.
+    assert main(["demo", "--token-lifetime", "0.6"]) == 0
+    out = capsys.readouterr().out
+    assert "server exchanges: 1" in out  # the first call exchanged ...
+    assert "same token: True" in out  # ... the second was cached
+    assert "new token: True" in out  # the refresh after the buffer
+    assert "server exchanges: 2" in out
+    assert "exchanges for 32 tasks: 1" in out
+    assert "ChalkAuthenticationError" in out
+    assert "not-the-secret" not in out

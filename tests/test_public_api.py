@@ -1,0 +1,58 @@
+"""The public surface: what chalk_client exports, and that each name is documented."""
+
+from __future__ import annotations
+
+import inspect
+
+import chalk_client
+import chalk_client.testing
+
+EXPECTED = {
+    "DEFAULT_API_SERVER",
+    "AsyncChalkClient",
+    "ChalkAPIStatusError",
+    "ChalkAuthenticationError",
+    "ChalkBadRequestError",
+    "ChalkClient",
+    "ChalkClientConfig",
+    "ChalkConfigError",
+    "ChalkConflictError",
+    "ChalkConnectionError",
+    "ChalkInvalidResponseError",
+    "ChalkNotFoundError",
+    "ChalkPermissionDeniedError",
+    "ChalkRateLimitError",
+    "ChalkSDKError",
+    "ChalkServerError",
+    "ChalkTimeoutError",
+    "ChalkUnavailableError",
+    "ChalkUnprocessableEntityError",
+    "Clock",
+    "SystemClock",
+    "Token",
+    "TokenState",
+    "__version__",
+}
+
+
+def test_exported_members() -> None:
+    assert set(chalk_client.__all__) == EXPECTED
+    public = {name for name in dir(chalk_client) if not name.startswith("_")}
+    assert public <= EXPECTED | {"testing"}, public - EXPECTED
+    assert chalk_client.testing.__all__ == ["ChalkServer"]
+
+
+def test_public_classes_and_their_methods_are_documented() -> None:
+    for name in chalk_client.__all__:
+        obj = getattr(chalk_client, name)
+        if inspect.isclass(obj):
+            assert obj.__doc__, name
+            for attr, member in vars(obj).items():
+                if not attr.startswith("_") and inspect.isfunction(member):
+                    assert member.__doc__, f"{name}.{attr}"
+
+
+def test_version_is_in_the_user_agent() -> None:
+    from chalk_client._http import USER_AGENT
+
+    assert f"chalk-client-python/{chalk_client.__version__}" == USER_AGENT
