@@ -74,3 +74,38 @@ def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     assert "exchanges for 32 tasks: 1" in out
     assert "ChalkAuthenticationError" in out
     assert "not-the-secret" not in out
+
+
+def test_dev_server_prints_working_credentials_and_stops_on_ctrl_c() -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from chalk_client import ChalkClient
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chalk_client._cli", "dev-server", "--token-lifetime", "600"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(5)]
+        exports = dict(line.removeprefix("export ").strip().split("=", 1) for line in lines if "=" in line)
+        assert exports["CHALK_API_SERVER"].startswith("http://127.0.0.1:")
+        with ChalkClient(
+            client_id=exports["CHALK_CLIENT_ID"],
+            client_secret=exports["CHALK_CLIENT_SECRET"],
+            api_server=exports["CHALK_API_SERVER"],
+        ) as client:
+            assert client.get_token().access_token
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
+        if proc.stdout is not None:
+            proc.stdout.close()
