@@ -25,7 +25,12 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     import os
 
     for name in list(os.environ):
-        if name.startswith(("CHALK_", "_CHALK_")):
+        # Proxies too: tests talk to servers on 127.0.0.1 and must not be routed elsewhere.
+        if name.startswith(("CHALK_", "_CHALK_")) or name.lower() in (
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+        ):
             monkeypatch.delenv(name)
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
