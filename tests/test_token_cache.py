@@ -420,3 +420,20 @@ def test_a_config_without_credentials_is_refused_up_front() -> None:
     config = ChalkClientConfig.resolve(require_credentials=False, environ={}, cwd="/")
     with pytest.raises(ChalkConfigError, match="client_secret"):
         ChalkClient(config=config)
+
+
+def test_async_failure_backs_off_then_recovers(clock: FakeClock) -> None:
+    endpoint = FakeTokenEndpoint(clock)
+    endpoint.answers.append(ERROR_500)
+
+    async def main() -> None:
+        async with AsyncChalkClient(**client_kwargs(clock, transport=endpoint.async_transport())) as client:
+            with pytest.raises(ChalkServerError):
+                await client.get_token()
+            with pytest.raises(ChalkServerError):  # within the backoff: no second POST
+                await client.get_token()
+            assert endpoint.calls == 1
+            clock.advance(1.0)
+            assert (await client.get_token()).access_token == f"{TOKEN_PREFIX}2"
+
+    asyncio.run(main())
