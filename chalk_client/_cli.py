@@ -14,22 +14,12 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from chalk_client._client import ChalkClient
-from chalk_client._config import ChalkClientConfig
+from chalk_client._config import _FIELDS, ChalkClientConfig
 from chalk_client._errors import ChalkSDKError
 from chalk_client._token import Token
 from chalk_client._version import __version__
 
 __all__ = ["main"]
-
-_FIELDS = (
-    "client_id",
-    "client_secret",
-    "api_server",
-    "environment",
-    "branch",
-    "deployment_tag",
-    "query_server",
-)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
