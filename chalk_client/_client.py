@@ -7,7 +7,6 @@ The two public classes only send requests and wait, one with ``await`` and one w
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
@@ -26,9 +25,6 @@ if TYPE_CHECKING:
     from chalk_openapi.models.token_response import TokenResponse
 
 __all__ = ["AsyncChalkClient", "ChalkClient"]
-
-logger = logging.getLogger("chalk_client")
-
 
 _TransportT = TypeVar("_TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
 

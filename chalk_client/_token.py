@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, Protocol
 
 import attrs
-
-from chalk_client._errors import ChalkInvalidResponseError
 
 if TYPE_CHECKING:
     from chalk_openapi.models.token_response import TokenResponse
@@ -187,7 +185,6 @@ def make_entry(
     started_wall: float,
     refresh_buffer: float,
     jitter: float = 0.0,
-    request_url: str = "",
 ) -> TokenEntry:
     """Build the cache entry for an exchange answer, timed from the request's start.
 
@@ -200,13 +197,10 @@ def make_entry(
     def opt(value: object) -> object:
         return None if isinstance(value, Unset) else value
 
-    access_token = response.access_token
-    if not isinstance(access_token, str) or not access_token:  # pragma: no cover - parse_model checks
-        raise ChalkInvalidResponseError("no access_token", method="POST", url=request_url, status_code=200)
     lifetime = token_lifetime(opt(response.expires_at), opt(response.expires_in), started_wall)
     token_type = opt(response.token_type)
     token = Token(
-        access_token=access_token,
+        access_token=response.access_token,  # checked non-empty by parse_model
         expires_at=datetime.fromtimestamp(started_wall + lifetime, tz=UTC),
         token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
         primary_environment=_opt_str(opt(response.primary_environment)),
@@ -239,6 +233,3 @@ def _str_map(value: object) -> dict[str, str]:
     if not isinstance(raw, Mapping):
         return {}
     return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}
-
-
-RandomSource = Callable[[], float]

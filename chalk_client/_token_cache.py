@@ -174,13 +174,6 @@ class TokenCache:
             raise self._backing_off_error()
         raise self._abandoned_error()
 
-    def peek(self) -> Token | None:
-        """The cached token if it is still valid by the clock, without exchanging."""
-        entry = self._entry
-        if entry is not None and self._monotonic() < entry.deadline:
-            return entry.token
-        return None
-
     def state(self) -> TokenState:
         """The cached token's state now."""
         return classify(self._entry, self._monotonic())
@@ -203,14 +196,6 @@ class TokenCache:
             self._retry_at = float("-inf")
         logger.debug("token invalidated; the next call exchanges credentials")
         return True
-
-    def clear(self) -> None:
-        """Forget the token and any failure history."""
-        with self._lock:
-            self._entry = None
-            self._failures = 0
-            self._retry_at = float("-inf")
-            self._last_error = None
 
     # -- the decision, under the lock ----------------------------------------------------------
 

@@ -6,7 +6,6 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -160,10 +159,6 @@ def sync_client(clock: FakeClock, endpoint: FakeTokenEndpoint) -> Iterator[Any]:
 
     with ChalkClient(**client_kwargs(clock, transport=endpoint.transport())) as client:
         yield client
-
-
-def path_of(tmp: Path) -> str:
-    return str(tmp)
 
 
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
