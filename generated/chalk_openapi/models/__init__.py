@@ -5,6 +5,18 @@ from .chalk_exception import ChalkException
 from .error_category import ErrorCategory
 from .error_code import ErrorCode
 from .error_response import ErrorResponse
+from .feature_meta import FeatureMeta
+from .feature_result import FeatureResult
+from .online_query_context import OnlineQueryContext
+from .online_query_request import OnlineQueryRequest
+from .online_query_request_inputs import OnlineQueryRequestInputs
+from .online_query_request_meta_type_0 import OnlineQueryRequestMetaType0
+from .online_query_request_staleness_type_0 import OnlineQueryRequestStalenessType0
+from .online_query_response import OnlineQueryResponse
+from .persistence_settings import PersistenceSettings
+from .query_meta import QueryMeta
+from .run_response import RunResponse
+from .run_status import RunStatus
 from .token_request import TokenRequest
 from .token_response import TokenResponse
 from .token_response_engines_type_0 import TokenResponseEnginesType0
@@ -12,6 +24,12 @@ from .token_response_environment_id_to_name_type_0 import (
     TokenResponseEnvironmentIdToNameType0,
 )
 from .token_response_grpc_engines_type_0 import TokenResponseGrpcEnginesType0
+from .trigger_run_request import TriggerRunRequest
+from .upload_features_request import UploadFeaturesRequest
+from .upload_features_request_input import UploadFeaturesRequestInput
+from .upload_features_request_meta_type_0 import UploadFeaturesRequestMetaType0
+from .upload_features_response import UploadFeaturesResponse
+from .who_am_i_response import WhoAmIResponse
 
 __all__ = (
     "ChalkError",
@@ -19,9 +37,27 @@ __all__ = (
     "ErrorCategory",
     "ErrorCode",
     "ErrorResponse",
+    "FeatureMeta",
+    "FeatureResult",
+    "OnlineQueryContext",
+    "OnlineQueryRequest",
+    "OnlineQueryRequestInputs",
+    "OnlineQueryRequestMetaType0",
+    "OnlineQueryRequestStalenessType0",
+    "OnlineQueryResponse",
+    "PersistenceSettings",
+    "QueryMeta",
+    "RunResponse",
+    "RunStatus",
     "TokenRequest",
     "TokenResponse",
     "TokenResponseEnginesType0",
     "TokenResponseEnvironmentIdToNameType0",
     "TokenResponseGrpcEnginesType0",
+    "TriggerRunRequest",
+    "UploadFeaturesRequest",
+    "UploadFeaturesRequestInput",
+    "UploadFeaturesRequestMetaType0",
+    "UploadFeaturesResponse",
+    "WhoAmIResponse",
 )
