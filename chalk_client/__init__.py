@@ -5,7 +5,8 @@ Quickstart::
     from chalk_client import ChalkClient
 
     with ChalkClient() as client:  # credentials from arguments, CHALK_* variables or `chalk login`
-        token = client.get_token()
+        result = client.query(input={"user.id": 1}, output=["user.name", "user.credit_score"])
+        print(result.get_value("user.name"), result.errors)
 
 ``AsyncChalkClient`` is the same with ``await``. Every exception derives from ``ChalkSDKError``.
 """
@@ -19,21 +20,35 @@ from chalk_client._errors import (
     ChalkConfigError,
     ChalkConflictError,
     ChalkConnectionError,
+    ChalkEnvironmentError,
+    ChalkInputError,
     ChalkInvalidResponseError,
     ChalkNotFoundError,
     ChalkPermissionDeniedError,
     ChalkRateLimitError,
+    ChalkResultError,
     ChalkSDKError,
     ChalkServerError,
     ChalkTimeoutError,
     ChalkUnavailableError,
     ChalkUnprocessableEntityError,
 )
+from chalk_client._http import USE_CLIENT_DEFAULT
+from chalk_client._results import (
+    ChalkMissingFeatureError,
+    FeatureResult,
+    OnlineQueryResult,
+    QueryMeta,
+    ResolverRun,
+    UploadResult,
+    WhoAmI,
+)
 from chalk_client._token import Clock, SystemClock, Token, TokenState
 from chalk_client._version import __version__
 
 __all__ = [
     "DEFAULT_API_SERVER",
+    "USE_CLIENT_DEFAULT",
     "AsyncChalkClient",
     "ChalkAPIStatusError",
     "ChalkAuthenticationError",
@@ -43,18 +58,28 @@ __all__ = [
     "ChalkConfigError",
     "ChalkConflictError",
     "ChalkConnectionError",
+    "ChalkEnvironmentError",
+    "ChalkInputError",
     "ChalkInvalidResponseError",
+    "ChalkMissingFeatureError",
     "ChalkNotFoundError",
     "ChalkPermissionDeniedError",
     "ChalkRateLimitError",
+    "ChalkResultError",
     "ChalkSDKError",
     "ChalkServerError",
     "ChalkTimeoutError",
     "ChalkUnavailableError",
     "ChalkUnprocessableEntityError",
     "Clock",
+    "FeatureResult",
+    "OnlineQueryResult",
+    "QueryMeta",
+    "ResolverRun",
     "SystemClock",
     "Token",
     "TokenState",
+    "UploadResult",
+    "WhoAmI",
     "__version__",
 ]

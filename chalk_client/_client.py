@@ -1,24 +1,50 @@
 """``ChalkClient`` and ``AsyncChalkClient``: thin loops over shared, I/O-free decisions.
 
-Everything the two clients decide (effective configuration, the exchange request, what an
-answer means, the token policy) lives in one place, :class:`_ClientCore` and the modules it uses.
-The two public classes only send requests and wait, one with ``await`` and one without.
+Everything the two clients decide lives in one place: the effective configuration, the request of
+each call (:mod:`chalk_client._calls`), its route (:mod:`chalk_client._routing`), the retry rules
+(:mod:`chalk_client._retry`), the 401 replay (:mod:`chalk_client._auth`) and what an answer means
+(:mod:`chalk_client._responses`). The attempts of one call are a generator, :meth:`_BaseChalkClient._flow`,
+that yields what it needs done: a token, a request to send, a pause. The two public classes only
+drive it, one with ``await`` and one without.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import functools
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
+from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar
 
+import attrs
 import httpx
 
+from chalk_client import _calls
+from chalk_client._auth import BearerAuth
+from chalk_client._calls import Call, build_request
 from chalk_client._config import ChalkClientConfig
-from chalk_client._errors import ChalkConfigError, ChalkSDKError
+from chalk_client._errors import ChalkConfigError, ChalkInputError, ChalkSDKError
 from chalk_client._fork import keep_inherited, reset_after_fork
-from chalk_client._http import DEFAULT_LIMITS, DEFAULT_TIMEOUT, TOKEN_TIMEOUT, USER_AGENT, PerLoopAsyncClient
+from chalk_client._http import (
+    DEFAULT_LIMITS,
+    DEFAULT_TIMEOUT,
+    TOKEN_TIMEOUT,
+    USE_CLIENT_DEFAULT,
+    USER_AGENT,
+    PerLoopAsyncClient,
+    TimeoutArg,
+    UseClientDefault,
+    as_timeout,
+)
 from chalk_client._responses import error_for_status, parse_model, transport_error
-from chalk_client._token import DEFAULT_REFRESH_BUFFER, Clock, Token
+from chalk_client._results import OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
+from chalk_client._retry import DEFAULT_MAX_RETRIES, Idempotency, RetryDecision, decide_retry, never_sent
+from chalk_client._routing import route
+from chalk_client._token import DEFAULT_REFRESH_BUFFER, Clock, SystemClock, Token
 from chalk_client._token_cache import TokenCache
 
 if TYPE_CHECKING:
@@ -26,10 +52,33 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncChalkClient", "ChalkClient"]
 
+logger = logging.getLogger("chalk_client.http")
+
 _TransportT = TypeVar("_TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
+_SleepT = TypeVar("_SleepT", Callable[[float], None], Callable[[float], Awaitable[None]])
+_R = TypeVar("_R")
 
 
-class _BaseChalkClient(Generic[_TransportT]):
+class _NeedToken:
+    """What a flow yields to get the current token (for routing)."""
+
+
+@attrs.frozen
+class _Pause:
+    """What a flow yields to wait before the next attempt."""
+
+    seconds: float
+
+
+_NEED_TOKEN: Final = _NeedToken()
+# A flow yields one of these and is sent back: a Token, an answer or a transport error, or None.
+_Command = _NeedToken | httpx.Request | _Pause
+_Flow = Generator[_Command, Any, _R]
+# Turns a call's 2xx answer into its result: (call, answer, secrets to redact) -> result.
+_Parser = Callable[[Call, httpx.Response, Sequence[str | None]], _R]
+
+
+class _BaseChalkClient(Generic[_TransportT, _SleepT]):
     """What both clients share: configuration, the token cache, and request/answer handling.
 
     Every decision lives here, without I/O; the subclasses only send and wait.
@@ -51,9 +100,11 @@ class _BaseChalkClient(Generic[_TransportT]):
         token_timeout: float = TOKEN_TIMEOUT,
         timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
         limits: httpx.Limits = DEFAULT_LIMITS,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         transport: _TransportT | None = None,
         clock: Clock | None = None,
         rand: Callable[[], float] | None = None,
+        sleep: _SleepT | None = None,
     ) -> None:
         explicit: dict[str, Any] = {
             "client_id": client_id,
@@ -65,11 +116,17 @@ class _BaseChalkClient(Generic[_TransportT]):
             "query_server": query_server,
         }
         self._config = _effective_config(config, explicit, allow_insecure_http)
-        self._tokens = TokenCache(refresh_buffer=refresh_buffer, clock=clock, rand=rand)
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ChalkInputError(f"max_retries must be an int >= 0, got {max_retries!r}")
+        self._clock = clock if clock is not None else SystemClock()
+        self._rand = rand if rand is not None else random.random
+        self._tokens = TokenCache(refresh_buffer=refresh_buffer, clock=self._clock, rand=self._rand)
         self._token_timeout = httpx.Timeout(token_timeout)
-        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self._timeout = as_timeout(timeout)
         self._limits = limits
+        self._max_retries = max_retries
         self._transport: _TransportT | None = transport
+        self._sleep: _SleepT | None = sleep
         self._secrets = (self._config.client_secret,)
         self._setup()
 
@@ -133,6 +190,82 @@ class _BaseChalkClient(Generic[_TransportT]):
         url = self._config.api_server.rstrip("/") + kwargs["url"]
         return transport_error(err, method=kwargs["method"].upper(), url=url)
 
+    # -- one call: route, attempts, answer -------------------------------------------------------
+
+    def _flow(self, call: Call, parse: _Parser[_R], timeout: TimeoutArg | UseClientDefault) -> _Flow[_R]:
+        """Every attempt of `call`, as commands for a driver; returns the parsed answer or raises."""
+        token = yield _NEED_TOKEN
+        where = route(
+            self._config,
+            token,
+            plane=call.plane,
+            environment=call.environment,
+            branch=call.branch,
+            query_name=call.query_name,
+        )
+        effective = self._timeout if isinstance(timeout, UseClientDefault) else as_timeout(timeout)
+        request = build_request(call, where, user_agent=USER_AGENT, timeout=effective)
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = yield request
+            if isinstance(outcome, httpx.Response) and outcome.is_success:
+                return parse(call, outcome, self._secrets)
+            decision = decide_retry(
+                idempotency=call.idempotency,
+                attempt=attempt,
+                max_retries=self._max_retries,
+                outcome=outcome,
+                rand=self._rand,
+                wall_clock=self._clock.time,
+            )
+            if decision.delay is None:
+                logger.debug(
+                    "%s %s: not retried after attempt %d: %s",
+                    call.method,
+                    request.url,
+                    attempt,
+                    decision.reason,
+                )
+                raise self._failure(call, request, outcome, attempt, decision)
+            logger.debug(
+                "%s %s: retry %d of %d in %.2f s: %s",
+                call.method,
+                request.url,
+                attempt,
+                self._max_retries,
+                decision.delay,
+                decision.reason,
+            )
+            yield _Pause(decision.delay)
+
+    def _failure(
+        self,
+        call: Call,
+        request: httpx.Request,
+        outcome: httpx.Response | httpx.TransportError,
+        attempts: int,
+        decision: RetryDecision,
+    ) -> Exception:
+        """The error a call ends with after its last attempt."""
+        if isinstance(outcome, httpx.Response):
+            return error_for_status(
+                outcome, secrets=self._secrets, wall_clock=self._clock.time, attempts=attempts
+            )
+        note = ""
+        if call.idempotency is Idempotency.UNSAFE:
+            note = (
+                "; nothing was sent"
+                if never_sent(outcome)
+                else f"; {call.what} may or may not have reached the server, and was not retried "
+                "because sending it again could store it twice"
+            )
+        error = transport_error(
+            outcome, method=call.method, url=str(request.url), attempts=attempts, note=note
+        )
+        error.__cause__ = outcome
+        return error
+
 
 def _effective_config(
     config: ChalkClientConfig | None, explicit: dict[str, Any], allow_insecure_http: bool
@@ -162,8 +295,8 @@ _CLIENT_ARGS_DOC = """
         client_id: The client id of a Chalk service token.
         client_secret: Its secret. Never printed: masked in every repr and message.
         api_server: The API server, ``https://api.chalk.ai`` by default.
-        environment: An environment id or name.
-        branch: A branch to send every call to.
+        environment: An environment id or name (any case); default: the token's primary environment.
+        branch: A branch to send every call to (on the API server).
         deployment_tag: A deployment tag.
         query_server: Where online queries go, overriding the token's engine URL.
         config: An already resolved configuration; the arguments above override single fields.
@@ -171,15 +304,88 @@ _CLIENT_ARGS_DOC = """
         refresh_buffer: Refresh the token this many seconds before it expires (default 60,
             capped at half the token's lifetime).
         token_timeout: Seconds the token exchange may take (default 10).
-        timeout: The timeout for API calls (default: 5 s to connect, 30 s to read).
+        timeout: The timeout for API calls (default: 5 s to connect, 30 s to read); each call
+            can override it.
         limits: Connection pool limits.
+        max_retries: Retries after a failed attempt of a call that is safe to repeat (default 2).
         transport: An httpx transport to send through (tests pass ``httpx.MockTransport``).
         clock: Where the token layer reads time (tests pass a fake clock).
         rand: A source of floats in [0, 1) for jitter (tests pass ``lambda: 0.0``).
+        sleep: How to wait between attempts (tests pass one that records the delays).
+"""
+
+_QUERY_DOC = """Compute or look up feature values for one entity (an online query).
+
+        Args:
+            input: Primary keys and known values, e.g. ``{"user.id": 1}``; values are any JSON
+                (datetimes must be aware and are sent as ISO 8601).
+            output: The features to return, e.g. ``["user.name", "user.credit_score"]``.
+            now: Compute as of this time (an aware datetime; a naive one is an error).
+            staleness: Maximum age of cached values per feature, e.g. ``{"user.credit_score": "1h"}``.
+            tags: Resolver tags for this query.
+            query_name: A named query; sent as ``X-Chalk-Query-Name`` too.
+            correlation_id: An id to find this query in Chalk's logs.
+            include_meta: Ask for per-feature metadata (resolver, cache hit) and query facts.
+            explain: Ask for the query plan (in ``result.meta.explain_output``).
+            environment: This call's environment (id or name), instead of the client's.
+            branch: This call's branch, instead of the client's.
+            timeout: This call's timeout, instead of the client's.
+
+        Returns:
+            The values. Errors for single features are on the result (``errors``,
+            ``get(name).error``), not raised; call ``raise_for_errors()`` to raise them.
+
+        Raises:
+            ChalkInputError: an argument is invalid (nothing was sent).
+            ChalkAPIStatusError: the server refused the query (a subclass per status).
+            ChalkUnavailableError: the server or the network failed after the retries.
+"""
+
+_UPLOAD_DOC = """Write feature values: a column per feature, every column the same length.
+
+        A scalar counts as a column of one, so ``{"user.id": 1, "user.name": "Ada"}`` writes one row.
+        Uploads are not retried once they may have reached the server (a repeat could store the
+        rows twice); only a connection that never opened is retried.
+
+        Args:
+            input: Feature name to a value or a list of values.
+            correlation_id: An id to find this upload in Chalk's logs.
+            query_name: A name for the upload; sent as ``X-Chalk-Query-Name`` too.
+            environment: This call's environment, instead of the client's.
+            branch: This call's branch, instead of the client's.
+            timeout: This call's timeout, instead of the client's.
+
+        Returns:
+            What the server reported: rows sent and the trace id.
+
+        Raises:
+            ChalkInputError: empty input, a key that is not a string, or columns of different
+                lengths (nothing was sent).
+            ChalkResultError: the server answered with errors (nothing was stored).
+            ChalkConnectionError: the connection failed; the message says whether the upload may
+                have reached the server.
+"""
+
+_TRIGGER_DOC = """Start a run of a resolver.
+
+        Safe to retry: the trigger carries an idempotency key (yours, or one generated for this
+        call) that stays the same across attempts, so the server starts one run at most.
+
+        Args:
+            resolver_fqn: The resolver's fully qualified name.
+            lower_bound: Only rows observed at or after this time (aware datetime or ISO 8601).
+            upper_bound: Only rows observed before this time.
+            timestamping_mode: ``"feature_time"`` or ``"online_store_write_time"``.
+            persist_online: Whether to write the results to the online store.
+            persist_offline: Whether to write the results to the offline store.
+            idempotency_key: Triggers with the same key start one run.
+            environment: This call's environment, instead of the client's.
+            branch: This call's branch, instead of the client's.
+            timeout: This call's timeout, instead of the client's.
 """
 
 
-class ChalkClient(_BaseChalkClient[httpx.BaseTransport]):
+class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]):
     """The synchronous Chalk client; safe to share between threads.
 
     Example::
@@ -187,8 +393,8 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport]):
         from chalk_client import ChalkClient
 
         with ChalkClient() as client:  # credentials from the environment or `chalk login`
-            token = client.get_token()
-            print(token.primary_environment, token.expires_at)
+            result = client.query(input={"user.id": 1}, output=["user.name", "user.credit_score"])
+            print(result.get_value("user.name"))
     """
 
     __doc__ = (__doc__ or "") + _CLIENT_ARGS_DOC
@@ -196,10 +402,19 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport]):
     def _setup(self) -> None:
         self._http = self._new_http()
         self._closed = False
+        self._auth = BearerAuth(
+            acquire=functools.partial(self._tokens.acquire, self._exchange),
+            invalidate=self._tokens.invalidate,
+        )
         reset_after_fork(self)
 
     def get_token(self) -> Token:
         """A valid access token, from the cache or from a new exchange.
+
+        Example::
+
+            token = client.get_token()
+            print(token.primary_environment, token.expires_at)
 
         Raises:
             ChalkAuthenticationError: the credentials were rejected.
@@ -207,6 +422,146 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport]):
             ChalkInvalidResponseError: the token server's answer did not parse.
         """
         return self._tokens.get(self._exchange)
+
+    def query(
+        self,
+        input: Mapping[str, Any],
+        output: Sequence[str],
+        *,
+        now: datetime | None = None,
+        staleness: Mapping[str, str] | None = None,
+        tags: Sequence[str] | None = None,
+        query_name: str | None = None,
+        correlation_id: str | None = None,
+        include_meta: bool = False,
+        explain: bool = False,
+        environment: str | None = None,
+        branch: str | None = None,
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> OnlineQueryResult:
+        call = _calls.online_query_call(
+            input,
+            output,
+            now=now,
+            staleness=staleness,
+            tags=tags,
+            query_name=query_name,
+            correlation_id=correlation_id,
+            include_meta=include_meta,
+            explain=explain,
+            environment=environment,
+            branch=branch,
+        )
+        return self._drive(self._flow(call, _calls.parse_online_query, timeout))
+
+    query.__doc__ = (
+        _QUERY_DOC
+        + """
+        Example::
+
+            result = client.query(input={"user.id": 1}, output=["user.name", "user.credit_score"])
+            print(result.get_value("user.name"), result.errors)
+"""
+    )
+
+    def upload_features(
+        self,
+        input: Mapping[str, Any],
+        *,
+        correlation_id: str | None = None,
+        query_name: str | None = None,
+        environment: str | None = None,
+        branch: str | None = None,
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> UploadResult:
+        call = _calls.upload_features_call(
+            input,
+            correlation_id=correlation_id,
+            query_name=query_name,
+            environment=environment,
+            branch=branch,
+        )
+        return self._drive(self._flow(call, _calls.parse_upload, timeout))
+
+    upload_features.__doc__ = (
+        _UPLOAD_DOC
+        + """
+        Example::
+
+            client.upload_features({"user.id": [1, 2], "user.name": ["Ada", "Grace"]})
+"""
+    )
+
+    def whoami(
+        self,
+        *,
+        environment: str | None = None,
+        branch: str | None = None,
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> WhoAmI:
+        """The identity behind the credentials: user, team and environment.
+
+        Example::
+
+            print(client.whoami().user)
+        """
+        call = _calls.whoami_call(environment=environment, branch=branch)
+        return self._drive(self._flow(call, _calls.parse_whoami, timeout))
+
+    def trigger_resolver_run(
+        self,
+        resolver_fqn: str,
+        *,
+        lower_bound: datetime | str | None = None,
+        upper_bound: datetime | str | None = None,
+        timestamping_mode: str | None = None,
+        persist_online: bool | None = None,
+        persist_offline: bool | None = None,
+        idempotency_key: str | None = None,
+        environment: str | None = None,
+        branch: str | None = None,
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> ResolverRun:
+        call = _calls.trigger_run_call(
+            resolver_fqn,
+            lower_bound=lower_bound,
+            upper_bound=upper_bound,
+            timestamping_mode=timestamping_mode,
+            persist_online=persist_online,
+            persist_offline=persist_offline,
+            idempotency_key=idempotency_key,
+            environment=environment,
+            branch=branch,
+        )
+        return self._drive(self._flow(call, _calls.parse_run, timeout))
+
+    trigger_resolver_run.__doc__ = (
+        _TRIGGER_DOC
+        + """
+        Example::
+
+            run = client.trigger_resolver_run("resolvers.get_credit_score")
+            print(run.id, run.status)
+"""
+    )
+
+    def get_run_status(
+        self,
+        run_id: str,
+        *,
+        environment: str | None = None,
+        branch: str | None = None,
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> ResolverRun:
+        """The status of a resolver run.
+
+        Example::
+
+            run = client.get_run_status(run.id)
+            print(run.status, run.finished)
+        """
+        call = _calls.run_status_call(run_id, environment=environment, branch=branch)
+        return self._drive(self._flow(call, _calls.parse_run, timeout))
 
     def close(self) -> None:
         """Close the connection pool. The client cannot be used afterwards."""
@@ -223,6 +578,27 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport]):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def _drive(self, flow: _Flow[_R]) -> _R:
+        """Run a flow's commands: hand it the token, send its requests, wait its pauses."""
+        if self._closed:
+            raise ChalkSDKError("this ChalkClient is closed; create a new one")
+        reply: Any = None
+        while True:
+            try:
+                command = flow.send(reply)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            if isinstance(command, httpx.Request):
+                try:
+                    reply = self._http.send(command, auth=self._auth)
+                except httpx.TransportError as err:
+                    reply = err
+            elif isinstance(command, _Pause):
+                (self._sleep or time.sleep)(command.seconds)
+                reply = None
+            else:
+                reply = self._tokens.get(self._exchange)
 
     def _exchange(self) -> TokenResponse:
         if self._closed:
@@ -244,7 +620,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport]):
             self._http = self._new_http()
 
 
-class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport]):
+class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[float], Awaitable[None]]]):
     """The asyncio Chalk client; one instance serves many tasks, and successive event loops.
 
     Example::
@@ -254,8 +630,8 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport]):
 
         async def main() -> None:
             async with AsyncChalkClient() as client:
-                token = await client.get_token()
-                print(token.primary_environment, token.expires_at)
+                result = await client.query(input={"user.id": 1}, output=["user.name"])
+                print(result.get_value("user.name"))
 
         asyncio.run(main())
     """
@@ -264,10 +640,157 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport]):
 
     def _setup(self) -> None:
         self._http = PerLoopAsyncClient(self._new_http)
+        self._auth = BearerAuth(
+            aacquire=functools.partial(self._tokens.aacquire, self._exchange),
+            invalidate=self._tokens.invalidate,
+        )
 
     async def get_token(self) -> Token:
-        """A valid access token, from the cache or from a new exchange (see ``ChalkClient.get_token``)."""
+        """A valid access token, from the cache or from a new exchange (see ``ChalkClient.get_token``).
+
+        Example::
+
+            token = await client.get_token()
+        """
         return await self._tokens.aget(self._exchange)
+
+    async def query(
+        self,
+        input: Mapping[str, Any],
+        output: Sequence[str],
+        *,
+        now: datetime | None = None,
+        staleness: Mapping[str, str] | None = None,
+        tags: Sequence[str] | None = None,
+        query_name: str | None = None,
+        correlation_id: str | None = None,
+        include_meta: bool = False,
+        explain: bool = False,
+        environment: str | None = None,
+        branch: str | None = None,
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> OnlineQueryResult:
+        call = _calls.online_query_call(
+            input,
+            output,
+            now=now,
+            staleness=staleness,
+            tags=tags,
+            query_name=query_name,
+            correlation_id=correlation_id,
+            include_meta=include_meta,
+            explain=explain,
+            environment=environment,
+            branch=branch,
+        )
+        return await self._drive(self._flow(call, _calls.parse_online_query, timeout))
+
+    query.__doc__ = (
+        _QUERY_DOC
+        + """
+        Example::
+
+            result = await client.query(input={"user.id": 1}, output=["user.name"])
+            print(result.get_value("user.name"), result.errors)
+"""
+    )
+
+    async def upload_features(
+        self,
+        input: Mapping[str, Any],
+        *,
+        correlation_id: str | None = None,
+        query_name: str | None = None,
+        environment: str | None = None,
+        branch: str | None = None,
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> UploadResult:
+        call = _calls.upload_features_call(
+            input,
+            correlation_id=correlation_id,
+            query_name=query_name,
+            environment=environment,
+            branch=branch,
+        )
+        return await self._drive(self._flow(call, _calls.parse_upload, timeout))
+
+    upload_features.__doc__ = (
+        _UPLOAD_DOC
+        + """
+        Example::
+
+            await client.upload_features({"user.id": [1, 2], "user.name": ["Ada", "Grace"]})
+"""
+    )
+
+    async def whoami(
+        self,
+        *,
+        environment: str | None = None,
+        branch: str | None = None,
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> WhoAmI:
+        """The identity behind the credentials: user, team and environment.
+
+        Example::
+
+            print((await client.whoami()).user)
+        """
+        call = _calls.whoami_call(environment=environment, branch=branch)
+        return await self._drive(self._flow(call, _calls.parse_whoami, timeout))
+
+    async def trigger_resolver_run(
+        self,
+        resolver_fqn: str,
+        *,
+        lower_bound: datetime | str | None = None,
+        upper_bound: datetime | str | None = None,
+        timestamping_mode: str | None = None,
+        persist_online: bool | None = None,
+        persist_offline: bool | None = None,
+        idempotency_key: str | None = None,
+        environment: str | None = None,
+        branch: str | None = None,
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> ResolverRun:
+        call = _calls.trigger_run_call(
+            resolver_fqn,
+            lower_bound=lower_bound,
+            upper_bound=upper_bound,
+            timestamping_mode=timestamping_mode,
+            persist_online=persist_online,
+            persist_offline=persist_offline,
+            idempotency_key=idempotency_key,
+            environment=environment,
+            branch=branch,
+        )
+        return await self._drive(self._flow(call, _calls.parse_run, timeout))
+
+    trigger_resolver_run.__doc__ = (
+        _TRIGGER_DOC
+        + """
+        Example::
+
+            run = await client.trigger_resolver_run("resolvers.get_credit_score")
+"""
+    )
+
+    async def get_run_status(
+        self,
+        run_id: str,
+        *,
+        environment: str | None = None,
+        branch: str | None = None,
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> ResolverRun:
+        """The status of a resolver run.
+
+        Example::
+
+            run = await client.get_run_status(run.id)
+        """
+        call = _calls.run_status_call(run_id, environment=environment, branch=branch)
+        return await self._drive(self._flow(call, _calls.parse_run, timeout))
 
     async def aclose(self) -> None:
         """Close the connection pool of the running event loop."""
@@ -283,6 +806,26 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport]):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+    async def _drive(self, flow: _Flow[_R]) -> _R:
+        """Run a flow's commands with ``await`` (see ``ChalkClient._drive``)."""
+        reply: Any = None
+        while True:
+            try:
+                command = flow.send(reply)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            if isinstance(command, httpx.Request):
+                http = await self._http.get()
+                try:
+                    reply = await http.send(command, auth=self._auth)
+                except httpx.TransportError as err:
+                    reply = err
+            elif isinstance(command, _Pause):
+                await (self._sleep or asyncio.sleep)(command.seconds)
+                reply = None
+            else:
+                reply = await self._tokens.aget(self._exchange)
 
     async def _exchange(self) -> TokenResponse:
         kwargs = self._exchange_request()

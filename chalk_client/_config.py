@@ -291,7 +291,7 @@ def _build(
         sources["api_server"] = "default"
     for name in _URL_FIELDS:
         if name in values:
-            values[name] = _normalize_url(name, values[name], sources[name], allow_insecure_http)
+            values[name] = normalize_url(name, values[name], sources[name], allow_insecure_http)
     sources["allow_insecure_http"] = insecure_source if allow_insecure_http else "default"
     return ChalkClientConfig(
         client_id=values.get("client_id"),
@@ -329,7 +329,7 @@ def _from_variables(env: Mapping[str, str], name: str) -> tuple[str, str] | None
     return None
 
 
-def _normalize_url(name: str, value: str, source: str, allow_insecure_http: bool) -> str:
+def normalize_url(name: str, value: str, source: str, allow_insecure_http: bool) -> str:
     """`value` with ``https://`` added when it has no scheme and no trailing ``/``; or an error."""
     where = f"{name} {value!r} (from {source})"
     url = value if _HAS_SCHEME.match(value) else f"https://{value}"

@@ -4,6 +4,9 @@ The tree::
 
     ChalkSDKError                      everything chalk_client raises
     ├── ChalkConfigError               configuration missing or malformed: fix the setup
+    │   └── ChalkEnvironmentError      the environment is not one the token knows
+    ├── ChalkInputError                invalid arguments, caught before anything was sent (a ValueError)
+    ├── ChalkResultError               a 200 answer that reports errors (raise_for_errors, uploads)
     ├── ChalkInvalidResponseError      an answer that does not parse (HTML, bad JSON, missing fields)
     ├── ChalkUnavailableError          retry later: the server or the network failed
     │   ├── ChalkConnectionError       could not connect, or the connection dropped
@@ -22,6 +25,9 @@ The tree::
 The server's own error object (``code``, ``category``, ``message``, ...) is the generated model
 ``chalk_openapi.models.ChalkError``; status errors carry a list of them in ``errors``.
 
+Errors of API calls carry ``attempts``: how many times the request was sent (retries included),
+and their message says it.
+
 Messages never contain a client secret or an access token: :func:`redact` takes them out of any
 text that came from the server before it reaches an exception.
 """
@@ -29,7 +35,7 @@ text that came from the server before it reaches an exception.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -42,10 +48,13 @@ __all__ = [
     "ChalkConfigError",
     "ChalkConflictError",
     "ChalkConnectionError",
+    "ChalkEnvironmentError",
+    "ChalkInputError",
     "ChalkInvalidResponseError",
     "ChalkNotFoundError",
     "ChalkPermissionDeniedError",
     "ChalkRateLimitError",
+    "ChalkResultError",
     "ChalkSDKError",
     "ChalkServerError",
     "ChalkTimeoutError",
@@ -69,6 +78,44 @@ class ChalkConfigError(ChalkSDKError):
     """The configuration is missing or malformed; the message says which source and how to fix it."""
 
 
+class ChalkEnvironmentError(ChalkConfigError):
+    """The configured environment is neither an id nor a name the token knows.
+
+    Attributes:
+        environment: The value that did not match.
+        available: The environments the token knows, as ``{id: name}``.
+    """
+
+    def __init__(self, message: str, *, environment: str, available: Mapping[str, str]) -> None:
+        self.environment = environment
+        self.available = dict(available)
+        super().__init__(message)
+
+
+class ChalkInputError(ChalkSDKError, ValueError):
+    """An argument is invalid; nothing was sent. The message names the argument and the fix."""
+
+
+class ChalkResultError(ChalkSDKError):
+    """The server answered 200 but reported errors (from ``raise_for_errors()``, or an upload).
+
+    Attributes:
+        errors: The server's ``ChalkError`` objects.
+        trace: The trace id, when the server sent one.
+    """
+
+    def __init__(self, what: str, errors: Sequence[ChalkError], *, trace: str | None = None) -> None:
+        self.errors: list[ChalkError] = list(errors)
+        self.trace = trace
+        shown = "; ".join(describe_chalk_error(e) for e in self.errors[:5])
+        more = f"; and {len(self.errors) - 5} more" if len(self.errors) > 5 else ""
+        count = f"{len(self.errors)} error" + ("s" if len(self.errors) != 1 else "")
+        text = f"{what} reported {count}: {shown}{more}"
+        if trace:
+            text += f" (trace {trace})"
+        super().__init__(text)
+
+
 class ChalkInvalidResponseError(ChalkSDKError):
     """The server answered, but not in a form the SDK understands.
 
@@ -76,14 +123,21 @@ class ChalkInvalidResponseError(ChalkSDKError):
         method: The HTTP method of the request.
         url: The URL of the request.
         status_code: The HTTP status of the answer.
+        attempts: How many times the request was sent, when known.
     """
 
-    def __init__(self, reason: str, *, method: str, url: str, status_code: int) -> None:
+    def __init__(
+        self, reason: str, *, method: str, url: str, status_code: int, attempts: int | None = None
+    ) -> None:
         self.method = method
         self.url = url
         self.status_code = status_code
         self.reason = reason
-        super().__init__(f"{method} {url} answered {status_code} with a body that does not parse: {reason}")
+        self.attempts = attempts
+        super().__init__(
+            f"{method} {url} answered {status_code} with a body that does not parse: {reason}"
+            + _attempts_note(attempts)
+        )
 
 
 class ChalkUnavailableError(ChalkSDKError):
@@ -96,12 +150,14 @@ class ChalkConnectionError(ChalkUnavailableError):
     Attributes:
         method: The HTTP method of the request.
         url: The URL of the request.
+        attempts: How many times the request was sent, when known.
     """
 
-    def __init__(self, message: str, *, method: str, url: str) -> None:
+    def __init__(self, message: str, *, method: str, url: str, attempts: int | None = None) -> None:
         self.method = method
         self.url = url
-        super().__init__(f"{method} {url}: {message}")
+        self.attempts = attempts
+        super().__init__(f"{method} {url}: {message}{_attempts_note(attempts)}")
 
 
 class ChalkTimeoutError(ChalkConnectionError):
@@ -118,6 +174,7 @@ class ChalkAPIStatusError(ChalkSDKError):
         errors: The server's ``ChalkError`` objects, when it sent any.
         method: The HTTP method of the request.
         url: The URL of the request.
+        attempts: How many times the request was sent, when known.
     """
 
     def __init__(
@@ -129,6 +186,7 @@ class ChalkAPIStatusError(ChalkSDKError):
         errors: Sequence[ChalkError] = (),
         method: str,
         url: str,
+        attempts: int | None = None,
     ) -> None:
         self.status_code = status_code
         self.detail = detail
@@ -136,6 +194,7 @@ class ChalkAPIStatusError(ChalkSDKError):
         self.errors: list[ChalkError] = list(errors)
         self.method = method
         self.url = url
+        self.attempts = attempts
         super().__init__(self._message())
 
     def _message(self) -> str:
@@ -147,7 +206,7 @@ class ChalkAPIStatusError(ChalkSDKError):
             text += f" [{', '.join(codes)}]"
         if self.trace:
             text += f" (trace {self.trace})"
-        return text
+        return text + _attempts_note(self.attempts)
 
 
 class ChalkBadRequestError(ChalkAPIStatusError):
@@ -195,6 +254,28 @@ class ChalkServerError(ChalkAPIStatusError, ChalkUnavailableError):
 def method_url(method: str, url: str) -> str:
     """``"POST https://host/path"``, the way every message names a request."""
     return f"{method.upper()} {url}"
+
+
+def describe_chalk_error(error: ChalkError) -> str:
+    """One line for a server ``ChalkError``: code, feature, primary key and message."""
+    code = str(getattr(error.code, "value", error.code))
+    where = [str(v) for v in (getattr(error, "feature", None), getattr(error, "resolver", None)) if _given(v)]
+    pkey = getattr(error, "display_primary_key", None)
+    if _given(pkey):
+        where.append(f"key {pkey}")
+    place = f" ({', '.join(where)})" if where else ""
+    return f"{code}{place}: {error.message}"
+
+
+def _given(value: object) -> bool:
+    # Generated models mark absent fields with an `Unset` object, which is falsy.
+    return bool(value) and isinstance(value, str)
+
+
+def _attempts_note(attempts: int | None) -> str:
+    if attempts is None:
+        return ""
+    return " (1 attempt)" if attempts == 1 else f" (after {attempts} attempts)"
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:

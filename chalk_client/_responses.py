@@ -36,7 +36,14 @@ from chalk_client._errors import (
     redact,
 )
 
-__all__ = ["error_for_status", "parse_model", "parse_retry_after", "transport_error"]
+__all__ = [
+    "error_for_status",
+    "invalid_response",
+    "json_object",
+    "parse_model",
+    "parse_retry_after",
+    "transport_error",
+]
 
 _STATUS_CLASSES: Mapping[int, type[ChalkAPIStatusError]] = {
     400: ChalkBadRequestError,
@@ -75,15 +82,15 @@ def parse_model(
     `required` names fields that must be non-empty strings (the generated models do not check
     types, so ``{"access_token": 5}`` would otherwise pass).
     """
-    data = _json_object(response, secrets)
+    data = json_object(response, secrets)
     for name in required:
         value = data.get(name)
         if not isinstance(value, str) or not value:
-            raise _invalid(response, f"the field {name!r} is missing or not a non-empty string")
+            raise invalid_response(response, f"the field {name!r} is missing or not a non-empty string")
     try:
         return model.from_dict(data)
     except _MODEL_ERRORS as err:
-        raise _invalid(
+        raise invalid_response(
             response, f"it does not match the {model.__name__} schema ({type(err).__name__})"
         ) from None
 
@@ -94,6 +101,7 @@ def error_for_status(
     secrets: Iterable[str | None] = (),
     credentials_exchange: bool = False,
     wall_clock: Callable[[], float] | None = None,
+    attempts: int | None = None,
 ) -> ChalkAPIStatusError:
     """The exception for a non-2xx answer, carrying status, detail, trace id and server errors.
 
@@ -122,6 +130,7 @@ def error_for_status(
         "errors": errors,
         "method": response.request.method,
         "url": str(response.request.url),
+        "attempts": attempts,
     }
     if credentials_exchange and status in (401, 403):
         return ChalkAuthenticationError(**common)
@@ -134,17 +143,27 @@ def error_for_status(
     return _STATUS_CLASSES.get(status, ChalkAPIStatusError)(**common)
 
 
-def transport_error(err: httpx.TransportError, *, method: str, url: str) -> ChalkConnectionError:
-    """Wrap an httpx transport failure; raise the result ``from err`` to keep the cause."""
+def transport_error(
+    err: httpx.TransportError, *, method: str, url: str, attempts: int | None = None, note: str = ""
+) -> ChalkConnectionError:
+    """Wrap an httpx transport failure; raise the result ``from err`` to keep the cause.
+
+    `note` is added to the message (e.g. that an upload may or may not have been stored).
+    """
     if isinstance(err, httpx.TimeoutException):
         kind = type(err).__name__.replace("Timeout", " timeout").strip().lower()
-        return ChalkTimeoutError(f"no answer in time ({kind})", method=method, url=url)
+        return ChalkTimeoutError(
+            f"no answer in time ({kind}){note}", method=method, url=url, attempts=attempts
+        )
     if isinstance(err, httpx.ConnectError):
-        return ChalkConnectionError(f"could not connect ({_short(err)})", method=method, url=url)
+        return ChalkConnectionError(
+            f"could not connect ({_short(err)}){note}", method=method, url=url, attempts=attempts
+        )
     return ChalkConnectionError(
-        f"the connection failed before a full answer ({type(err).__name__}: {_short(err)})",
+        f"the connection failed before a full answer ({type(err).__name__}: {_short(err)}){note}",
         method=method,
         url=url,
+        attempts=attempts,
     )
 
 
@@ -171,17 +190,18 @@ def parse_retry_after(value: str | None, *, wall_clock: Callable[[], float] | No
     return max(0.0, seconds)
 
 
-def _json_object(response: httpx.Response, secrets: Iterable[str | None]) -> dict[str, Any]:
+def json_object(response: httpx.Response, secrets: Iterable[str | None]) -> dict[str, Any]:
+    """The JSON object in `response`'s body, or :class:`ChalkInvalidResponseError` saying what it is."""
     content = response.content
     try:
         data = json.loads(content)
     except (ValueError, UnicodeDecodeError):
         if _looks_like_html(response):
-            raise _invalid(response, f"it is an HTML page ({_html_title(content)})") from None
+            raise invalid_response(response, f"it is an HTML page ({_html_title(content)})") from None
         start = redact(content[:80].decode("utf-8", "replace"), secrets)
-        raise _invalid(response, f"it is not JSON (starts with {start!r})") from None
+        raise invalid_response(response, f"it is not JSON (starts with {start!r})") from None
     if not isinstance(data, dict):
-        raise _invalid(response, f"expected a JSON object, got {type(data).__name__}")
+        raise invalid_response(response, f"expected a JSON object, got {type(data).__name__}")
     return data
 
 
@@ -226,7 +246,8 @@ def _html_title(content: bytes) -> str:
     return "no title"
 
 
-def _invalid(response: httpx.Response, reason: str) -> ChalkInvalidResponseError:
+def invalid_response(response: httpx.Response, reason: str) -> ChalkInvalidResponseError:
+    """The error for an answer whose body does not parse, naming the request and the `reason`."""
     return ChalkInvalidResponseError(
         reason,
         method=response.request.method,

@@ -121,13 +121,24 @@ class TokenCache:
         entry = self._entry
         if entry is not None and self._monotonic() < entry.refresh_at:
             return entry.token
+        return self.acquire(exchange)[0]
+
+    def acquire(self, exchange: Callable[[], TokenResponse]) -> tuple[Token, bool]:
+        """The current token, and whether it comes from an exchange this call waited for.
+
+        A token that was exchanged for this very call and is then rejected with a 401 will not be
+        helped by another exchange: the auth flow uses the flag to stop instead of looping.
+        """
+        entry = self._entry
+        if entry is not None and self._monotonic() < entry.refresh_at:
+            return entry.token, False
         for _ in range(_MAX_ROUNDS):
             plan, flight, entry = self._decide()
             if plan is _Plan.USE and entry is not None:
-                return entry.token
+                return entry.token, False
             if plan is _Plan.FOLLOW and flight is not None:
                 try:
-                    return flight.result().token
+                    return flight.result().token, True
                 except _AbandonedError:
                     continue
                 except ChalkSDKError as err:
@@ -137,11 +148,11 @@ class TokenCache:
                 try:
                     response = exchange()
                 except ChalkSDKError as err:
-                    return self._failed(flight, err, entry)
+                    return self._failed(flight, err, entry), False
                 except BaseException:
                     self._abandon(flight)
                     raise
-                return self._succeeded(flight, response, started, entry)
+                return self._succeeded(flight, response, started, entry), True
             raise self._backing_off_error()
         raise self._abandoned_error()
 
@@ -150,13 +161,20 @@ class TokenCache:
         entry = self._entry
         if entry is not None and self._monotonic() < entry.refresh_at:
             return entry.token
+        return (await self.aacquire(exchange))[0]
+
+    async def aacquire(self, exchange: Callable[[], Awaitable[TokenResponse]]) -> tuple[Token, bool]:
+        """The same as :meth:`acquire`, for asyncio."""
+        entry = self._entry
+        if entry is not None and self._monotonic() < entry.refresh_at:
+            return entry.token, False
         for _ in range(_MAX_ROUNDS):
             plan, flight, entry = self._decide()
             if plan is _Plan.USE and entry is not None:
-                return entry.token
+                return entry.token, False
             if plan is _Plan.FOLLOW and flight is not None:
                 try:
-                    return (await asyncio.wrap_future(flight)).token
+                    return (await asyncio.wrap_future(flight)).token, True
                 except _AbandonedError:
                     continue
                 except ChalkSDKError as err:
@@ -166,11 +184,11 @@ class TokenCache:
                 try:
                     response = await exchange()
                 except ChalkSDKError as err:
-                    return self._failed(flight, err, entry)
+                    return self._failed(flight, err, entry), False
                 except BaseException:  # including CancelledError: followers take over
                     self._abandon(flight)
                     raise
-                return self._succeeded(flight, response, started, entry)
+                return self._succeeded(flight, response, started, entry), True
             raise self._backing_off_error()
         raise self._abandoned_error()
 

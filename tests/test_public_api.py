@@ -32,6 +32,17 @@ EXPECTED = {
     "Token",
     "TokenState",
     "__version__",
+    "ChalkEnvironmentError",
+    "ChalkInputError",
+    "ChalkResultError",
+    "ChalkMissingFeatureError",
+    "FeatureResult",
+    "OnlineQueryResult",
+    "QueryMeta",
+    "ResolverRun",
+    "UploadResult",
+    "WhoAmI",
+    "USE_CLIENT_DEFAULT",
 }
 
 

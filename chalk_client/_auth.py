@@ -1,0 +1,116 @@
+"""The bearer token on every API call, as an ``httpx.Auth`` flow over the token cache.
+
+The flow, written once as a generator shared by both clients:
+
+1. take a token from the cache (usually the cached one; sometimes it waits for an exchange);
+2. send the request with ``Authorization: Bearer <token>``;
+3. on a 401, drop that token from the cache *if it is still the cached one* (compare-and-invalidate,
+   so N calls rejected with the same token cause one exchange), take a fresh one, and send again,
+   once. The second answer is final, whatever it is.
+
+A 401 for a token that was exchanged for this very call is final at once: a second exchange would
+most likely be rejected the same way, and the caller gets :class:`ChalkAuthenticationError` (from
+the error mapping) instead of a loop.
+
+The flow asks its driver for a token by yielding :data:`_NEED_TOKEN`; ``sync_auth_flow`` answers
+with the blocking cache call, ``async_auth_flow`` with the awaiting one. Nothing else differs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from typing import Final
+
+import httpx
+
+from chalk_client._token import Token
+
+__all__ = ["BearerAuth"]
+
+logger = logging.getLogger("chalk_client.auth")
+
+
+class _NeedToken:
+    """What the flow yields to ask its driver for ``(token, exchanged_for_this_call)``."""
+
+
+_NEED_TOKEN: Final = _NeedToken()
+
+_Flow = Generator[httpx.Request | _NeedToken, "httpx.Response | tuple[Token, bool]", None]
+
+
+class BearerAuth(httpx.Auth):
+    """Adds the bearer token, and replays once with a fresh token after a 401.
+
+    Args:
+        acquire: Blocking ``() -> (token, exchanged_for_this_call)``, for the sync client.
+        aacquire: The awaiting one, for the async client.
+        invalidate: Compare-and-invalidate: drop the cached token if it is still the one given.
+    """
+
+    def __init__(
+        self,
+        *,
+        acquire: Callable[[], tuple[Token, bool]] | None = None,
+        aacquire: Callable[[], Awaitable[tuple[Token, bool]]] | None = None,
+        invalidate: Callable[[Token], bool],
+    ) -> None:
+        self._acquire = acquire
+        self._aacquire = aacquire
+        self._invalidate = invalidate
+
+    def flow(self, request: httpx.Request) -> _Flow:
+        """The shared flow: yields requests to send and :data:`_NEED_TOKEN` to get a token."""
+        token, exchanged = _token_reply((yield _NEED_TOKEN))
+        request.headers["Authorization"] = f"Bearer {token.access_token}"
+        response = yield request
+        if not isinstance(response, httpx.Response) or response.status_code != 401:
+            return
+        if exchanged:
+            logger.debug(
+                "%s %s: 401 for a token exchanged for this call; not retried", request.method, request.url
+            )
+            return
+        dropped = self._invalidate(token)
+        logger.debug(
+            "%s %s: 401 for a token that looked valid; %s, replaying once",
+            request.method,
+            request.url,
+            "dropped it" if dropped else "another call already replaced it",
+        )
+        fresh, _ = _token_reply((yield _NEED_TOKEN))
+        request.headers["Authorization"] = f"Bearer {fresh.access_token}"
+        yield request
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Drive :meth:`flow` for ``httpx.Client``."""
+        if self._acquire is None:
+            raise RuntimeError("this BearerAuth was made for the async client")
+        flow = self.flow(request)
+        reply: httpx.Response | tuple[Token, bool] | None = None
+        while True:
+            try:
+                item = flow.send(reply)  # type: ignore[arg-type]  # None starts the generator
+            except StopIteration:
+                return
+            reply = self._acquire() if isinstance(item, _NeedToken) else (yield item)
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Drive :meth:`flow` for ``httpx.AsyncClient``."""
+        if self._aacquire is None:
+            raise RuntimeError("this BearerAuth was made for the sync client")
+        flow = self.flow(request)
+        reply: httpx.Response | tuple[Token, bool] | None = None
+        while True:
+            try:
+                item = flow.send(reply)  # type: ignore[arg-type]  # None starts the generator
+            except StopIteration:
+                return
+            reply = (await self._aacquire()) if isinstance(item, _NeedToken) else (yield item)
+
+
+def _token_reply(reply: httpx.Response | tuple[Token, bool]) -> tuple[Token, bool]:
+    if not isinstance(reply, tuple):  # pragma: no cover - the drivers answer _NEED_TOKEN with a token
+        raise TypeError("the auth flow asked for a token and got an answer")
+    return reply

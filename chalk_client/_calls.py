@@ -1,0 +1,480 @@
+"""Each data-plane call as pure functions: check the arguments and build the request, then read the answer.
+
+A builder turns a method's arguments into a :class:`Call` (method, path, encoded body, routing and
+retry facts) or raises :class:`ChalkInputError` before anything is sent. A parser turns the 2xx
+answer into the result type. Neither does I/O: both clients use the same ones, and a test checks
+that each request matches what the generated ``chalk_openapi`` endpoint would send for it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import urllib.parse
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any, Final
+
+import attrs
+import httpx
+
+from chalk_client._errors import ChalkInputError, ChalkResultError
+from chalk_client._responses import invalid_response, json_object, parse_model
+from chalk_client._results import OnlineQueryResult, QueryMeta, ResolverRun, UploadResult, WhoAmI
+from chalk_client._retry import Idempotency
+from chalk_client._routing import Plane, Route
+from chalk_client._token import parse_rfc3339
+
+__all__ = ["Call", "build_request", "encode_json"]
+
+QUERY_ONLINE_PATH: Final = "/v1/query/online"
+UPLOAD_FEATURES_PATH: Final = "/v1/upload_features"
+WHO_AM_I_PATH: Final = "/v1/who-am-i"
+RUNS_TRIGGER_PATH: Final = "/v1/runs/trigger"
+RUN_STATUS_PATH: Final = "/v1/runs/{run_id}"
+TIMESTAMPING_MODES: Final = ("feature_time", "online_store_write_time")
+
+_JSON_HEADERS: Final = (("Accept", "application/json"), ("Content-Type", "application/json"))
+_ACCEPT_ONLY: Final = (("Accept", "application/json"),)
+
+
+@attrs.frozen
+class Call:
+    """One API call, ready to route: everything but the base URL and the credentials."""
+
+    method: str
+    path: str
+    plane: Plane
+    idempotency: Idempotency
+    what: str  # names the call in messages: "the online query"
+    body: bytes | None = None
+    query_name: str | None = None
+    environment: str | None = None
+    branch: str | None = None
+    rows: int = 0  # uploads: rows sent
+    features: tuple[str, ...] = ()  # uploads: the features sent
+    idempotency_key: str | None = None
+
+
+def build_request(call: Call, route: Route, *, user_agent: str, timeout: httpx.Timeout) -> httpx.Request:
+    """The httpx request for `call` along `route` (the auth flow adds ``Authorization``)."""
+    headers = [("User-Agent", user_agent), *(_JSON_HEADERS if call.body is not None else _ACCEPT_ONLY)]
+    headers.extend(route.headers)
+    return httpx.Request(
+        call.method,
+        route.base_url + call.path,
+        headers=headers,
+        content=call.body,
+        extensions={"timeout": timeout.as_dict()},
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Online query
+
+
+def online_query_call(
+    input: Mapping[str, Any],
+    output: Sequence[str],
+    *,
+    now: datetime | None = None,
+    staleness: Mapping[str, str] | None = None,
+    tags: Sequence[str] | None = None,
+    query_name: str | None = None,
+    correlation_id: str | None = None,
+    include_meta: bool = False,
+    explain: bool = False,
+    environment: str | None = None,
+    branch: str | None = None,
+) -> Call:
+    """The online query request, or :class:`ChalkInputError` naming the bad argument."""
+    inputs = _feature_mapping(input, "input")
+    if not inputs:
+        raise ChalkInputError("input is empty: give at least one primary key, e.g. {'user.id': 1}")
+    outputs = _strings(output, "output")
+    if not outputs:
+        raise ChalkInputError("output is empty: name at least one feature, e.g. ['user.name']")
+    body: dict[str, Any] = {"inputs": inputs, "outputs": outputs}
+    if now is not None:
+        body["now"] = _aware(now, "now").astimezone(UTC).isoformat()
+    if staleness is not None:
+        body["staleness"] = _string_map(staleness, "staleness")
+    if tags is not None:
+        body["context"] = {"tags": _strings(tags, "tags")}
+    if include_meta:
+        body["include_meta"] = _bool(include_meta, "include_meta")
+    if explain:
+        body["explain"] = _bool(explain, "explain")
+    for name, value in (
+        ("query_name", query_name),
+        ("correlation_id", correlation_id),
+        ("branch_id", branch),
+    ):
+        if value is not None:
+            body[name] = _string(value, name)
+    return Call(
+        method="POST",
+        path=QUERY_ONLINE_PATH,
+        plane=Plane.DATA,
+        idempotency=Idempotency.SAFE,  # a query reads: sending it twice changes nothing
+        what="the online query",
+        body=encode_json(body, "input"),
+        query_name=query_name,
+        environment=_optional_string(environment, "environment"),
+        branch=_optional_string(branch, "branch"),
+    )
+
+
+def parse_online_query(
+    call: Call, response: httpx.Response, secrets: Iterable[str | None]
+) -> OnlineQueryResult:
+    """The result of a 200 online-query answer, or :class:`ChalkInvalidResponseError`."""
+    from chalk_openapi.models.chalk_error import ChalkError
+
+    payload = json_object(response, secrets)
+    data = payload.get("data")
+    if not isinstance(data, list):
+        raise invalid_response(response, "the field 'data' is missing or not a list")
+    feature_errors: dict[int, ChalkError] = {}
+    for position, item in enumerate(data):
+        if type(item) is not dict or type(item.get("field")) is not str:
+            raise invalid_response(response, f"data[{position}] is not an object with a string 'field'")
+        raw_error = item.get("error")
+        if raw_error is not None:
+            feature_errors[position] = _chalk_error(raw_error, response, f"data[{position}].error")
+    raw_errors = payload.get("errors")
+    if raw_errors is not None and not isinstance(raw_errors, list):
+        raise invalid_response(response, "the field 'errors' is not a list")
+    request_errors = [_chalk_error(e, response, f"errors[{i}]") for i, e in enumerate(raw_errors or ())]
+    raw_meta = payload.get("meta")
+    return OnlineQueryResult(
+        data,
+        feature_errors=feature_errors,
+        request_errors=request_errors,
+        meta=_query_meta(raw_meta) if isinstance(raw_meta, Mapping) else None,
+        trace=response.headers.get("x-chalk-trace-id"),
+    )
+
+
+def _query_meta(raw: Mapping[str, Any]) -> QueryMeta:
+    def text(name: str) -> str | None:
+        value = raw.get(name)
+        return value if isinstance(value, str) else None
+
+    duration = raw.get("execution_duration_s")
+    return QueryMeta(
+        execution_duration_s=float(duration)
+        if isinstance(duration, int | float) and _is_number(duration)
+        else None,
+        deployment_id=text("deployment_id"),
+        environment_id=text("environment_id"),
+        environment_name=text("environment_name"),
+        query_id=text("query_id"),
+        query_timestamp=text("query_timestamp"),
+        query_hash=text("query_hash"),
+        explain_output=raw.get("explain_output"),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Upload features
+
+
+def upload_features_call(
+    input: Mapping[str, Any],
+    *,
+    correlation_id: str | None = None,
+    query_name: str | None = None,
+    environment: str | None = None,
+    branch: str | None = None,
+) -> Call:
+    """The upload request: every value a column of the same length (a scalar is a column of one)."""
+    mapping = _feature_mapping(input, "input")
+    if not mapping:
+        raise ChalkInputError("input is empty: give at least one feature column, e.g. {'user.id': [1]}")
+    columns: dict[str, list[Any]] = {}
+    for name, value in mapping.items():
+        columns[name] = _column(value, name)
+    lengths = {name: len(column) for name, column in columns.items()}
+    distinct = set(lengths.values())
+    if 0 in distinct:
+        empty = [name for name, n in lengths.items() if n == 0]
+        raise ChalkInputError(f"input has empty columns ({', '.join(empty)}): every column needs a value")
+    if len(distinct) > 1:
+        shown = ", ".join(f"{name}: {n}" for name, n in lengths.items())
+        raise ChalkInputError(
+            f"input columns have different lengths ({shown}); every column needs one value per row"
+        )
+    body: dict[str, Any] = {"input": columns}
+    for key, value in (("correlation_id", correlation_id), ("query_name", query_name)):
+        if value is not None:
+            body[key] = _string(value, key)
+    return Call(
+        method="POST",
+        path=UPLOAD_FEATURES_PATH,
+        plane=Plane.API,
+        idempotency=Idempotency.UNSAFE,  # no idempotency key: a repeat could store the rows twice
+        what="the upload",
+        body=encode_json(body, "input"),
+        query_name=query_name,
+        environment=_optional_string(environment, "environment"),
+        branch=_optional_string(branch, "branch"),
+        rows=distinct.pop(),
+        features=tuple(columns),
+    )
+
+
+def parse_upload(call: Call, response: httpx.Response, secrets: Iterable[str | None]) -> UploadResult:
+    """What the server reported for an upload; errors in the answer raise :class:`ChalkResultError`."""
+    from chalk_openapi.models.upload_features_response import UploadFeaturesResponse
+    from chalk_openapi.types import Unset
+
+    parsed = parse_model(UploadFeaturesResponse, response, secrets=secrets)
+    trace_id = None if isinstance(parsed.trace_id, Unset) else parsed.trace_id
+    errors = parsed.errors if isinstance(parsed.errors, list) else []
+    if errors:
+        raise ChalkResultError(
+            f"the upload of {call.rows} row(s) (nothing was stored)", errors, trace=trace_id
+        )
+    return UploadResult(rows=call.rows, features=call.features, trace_id=trace_id or None)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Who am I, resolver runs
+
+
+def whoami_call(*, environment: str | None = None, branch: str | None = None) -> Call:
+    """The who-am-i request."""
+    return Call(
+        method="GET",
+        path=WHO_AM_I_PATH,
+        plane=Plane.API,
+        idempotency=Idempotency.SAFE,
+        what="who-am-i",
+        environment=_optional_string(environment, "environment"),
+        branch=_optional_string(branch, "branch"),
+    )
+
+
+def parse_whoami(call: Call, response: httpx.Response, secrets: Iterable[str | None]) -> WhoAmI:
+    """The identity in a who-am-i answer."""
+    from chalk_openapi.models.who_am_i_response import WhoAmIResponse
+
+    parsed = parse_model(WhoAmIResponse, response, required=("user",), secrets=secrets)
+    return WhoAmI(user=parsed.user, environment_id=_opt(parsed.environment_id), team_id=_opt(parsed.team_id))
+
+
+def trigger_run_call(
+    resolver_fqn: str,
+    *,
+    lower_bound: datetime | str | None = None,
+    upper_bound: datetime | str | None = None,
+    timestamping_mode: str | None = None,
+    persist_online: bool | None = None,
+    persist_offline: bool | None = None,
+    idempotency_key: str | None = None,
+    environment: str | None = None,
+    branch: str | None = None,
+) -> Call:
+    """The trigger request; a missing idempotency key is generated, so retries cannot start two runs."""
+    body: dict[str, Any] = {"resolver_fqn": _string(resolver_fqn, "resolver_fqn")}
+    bounds = {"lower_bound": lower_bound, "upper_bound": upper_bound}
+    parsed_bounds = {name: _time(value, name) for name, value in bounds.items() if value is not None}
+    if len(parsed_bounds) == 2 and parsed_bounds["lower_bound"] >= parsed_bounds["upper_bound"]:
+        raise ChalkInputError("lower_bound must be before upper_bound")
+    for name, when in parsed_bounds.items():
+        body[name] = when.astimezone(UTC).isoformat()
+    if timestamping_mode is not None:
+        if timestamping_mode not in TIMESTAMPING_MODES:
+            raise ChalkInputError(
+                f"timestamping_mode must be one of {', '.join(TIMESTAMPING_MODES)}, got {timestamping_mode!r}"
+            )
+        body["timestamping_mode"] = timestamping_mode
+    settings = {
+        name: _bool(value, name)
+        for name, value in (
+            ("persist_online_storage", persist_online),
+            ("persist_offline_storage", persist_offline),
+        )
+        if value is not None
+    }
+    if settings:
+        body["persistence_settings"] = settings
+    key = _string(idempotency_key, "idempotency_key") if idempotency_key is not None else str(uuid.uuid4())
+    body["idempotency_key"] = key
+    return Call(
+        method="POST",
+        path=RUNS_TRIGGER_PATH,
+        plane=Plane.API,
+        idempotency=Idempotency.SAFE,  # the key stays the same across attempts: one run at most
+        what="the resolver run trigger",
+        body=encode_json(body, "arguments"),
+        environment=_optional_string(environment, "environment"),
+        branch=_optional_string(branch, "branch"),
+        idempotency_key=key,
+    )
+
+
+def run_status_call(run_id: str, *, environment: str | None = None, branch: str | None = None) -> Call:
+    """The run-status request."""
+    run_id = _string(run_id, "run_id")
+    return Call(
+        method="GET",
+        path=RUN_STATUS_PATH.format(run_id=urllib.parse.quote(run_id, safe="")),
+        plane=Plane.API,
+        idempotency=Idempotency.SAFE,
+        what="the run status",
+        environment=_optional_string(environment, "environment"),
+        branch=_optional_string(branch, "branch"),
+    )
+
+
+def parse_run(call: Call, response: httpx.Response, secrets: Iterable[str | None]) -> ResolverRun:
+    """The run in a trigger or status answer."""
+    from chalk_openapi.models.run_response import RunResponse
+
+    parsed = parse_model(RunResponse, response, required=("id",), secrets=secrets)
+    status = getattr(parsed.status, "value", parsed.status)
+    if not isinstance(status, str):
+        raise invalid_response(response, "the field 'status' is not a string")
+    return ResolverRun(id=parsed.id, status=status, idempotency_key=call.idempotency_key)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Encoding and argument checks
+
+
+def encode_json(body: Any, what: str) -> bytes:  # noqa: ANN401 - any JSON-able value
+    """Compact UTF-8 JSON; datetimes and dates as ISO 8601, array scalars as Python numbers."""
+    try:
+        return json.dumps(
+            body, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_default
+        ).encode()
+    except ChalkInputError:
+        raise
+    except (TypeError, ValueError, RecursionError) as err:
+        raise ChalkInputError(f"{what} cannot be sent as JSON: {err}") from None
+
+
+def _default(value: object) -> Any:  # noqa: ANN401 - any JSON-able value
+    if isinstance(value, datetime):
+        return _aware(value, "a datetime value").isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    item = getattr(value, "item", None)  # numpy and similar scalars
+    if callable(item) and getattr(value, "shape", None) == ():
+        return item()
+    tolist = getattr(value, "tolist", None)  # numpy arrays, pandas Series
+    if callable(tolist):
+        return tolist()
+    raise TypeError(
+        f"a value of type {type(value).__name__} is not JSON (use str, int, float, bool, None, lists, dicts)"
+    )
+
+
+def _feature_mapping(value: object, name: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ChalkInputError(
+            f"{name} must be a mapping of feature name to value, got {type(value).__name__}"
+        )
+    for key in value:
+        if not isinstance(key, str) or not key:
+            raise ChalkInputError(f"{name} keys must be non-empty feature names (str), got {key!r}")
+    return dict(value)
+
+
+def _column(value: object, name: str) -> list[Any]:
+    if isinstance(value, str | bytes | bytearray | Mapping) or not _is_iterable_column(value):
+        return [value]  # a scalar (or a struct value): a column of one
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):
+        listed = tolist()
+        if isinstance(listed, list):
+            return listed
+    try:
+        return list(value)  # type: ignore[call-overload,no-any-return]
+    except TypeError as err:
+        raise ChalkInputError(f"input[{name!r}] is not a column of values: {err}") from None
+
+
+def _is_iterable_column(value: object) -> bool:
+    if isinstance(value, list | tuple | Sequence):
+        return True
+    return hasattr(value, "__len__") and hasattr(value, "__iter__") and getattr(value, "shape", ()) != ()
+
+
+def _strings(value: object, name: str) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ChalkInputError(f"{name} must be a list of strings, got {type(value).__name__}")
+    items = list(value)
+    for item in items:
+        if not isinstance(item, str) or not item:
+            raise ChalkInputError(f"{name} must hold non-empty strings, got {item!r}")
+    return items
+
+
+def _string_map(value: object, name: str) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise ChalkInputError(f"{name} must be a mapping of str to str, got {type(value).__name__}")
+    for key, item in value.items():
+        if not isinstance(key, str) or not isinstance(item, str):
+            raise ChalkInputError(
+                f"{name} must map str to str (e.g. {{'user.name': '1h'}}), got {key!r}: {item!r}"
+            )
+    return dict(value)
+
+
+def _string(value: object, name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ChalkInputError(f"{name} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _optional_string(value: object, name: str) -> str | None:
+    return None if value is None else _string(value, name)
+
+
+def _bool(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ChalkInputError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def _aware(value: object, name: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise ChalkInputError(f"{name} must be a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ChalkInputError(
+            f"{name} is a naive datetime ({value.isoformat()}); give it a time zone, "
+            "e.g. datetime.now(timezone.utc), so the SDK does not have to guess"
+        )
+    return value
+
+
+def _time(value: object, name: str) -> datetime:
+    if isinstance(value, str):
+        parsed = parse_rfc3339(value)
+        if parsed is None:
+            raise ChalkInputError(f"{name} {value!r} is not an ISO 8601 time with a UTC offset")
+        return parsed
+    return _aware(value, name)
+
+
+def _chalk_error(raw: object, response: httpx.Response, where: str) -> Any:  # noqa: ANN401 - a ChalkError
+    from chalk_openapi.models.chalk_error import ChalkError
+
+    if isinstance(raw, Mapping) and isinstance(raw.get("code"), str) and isinstance(raw.get("message"), str):
+        try:
+            return ChalkError.from_dict(raw)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass
+    raise invalid_response(response, f"{where} is not a ChalkError object (code and message strings)")
+
+
+def _opt(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
