@@ -2,7 +2,8 @@
 
 The flow, written once as a generator shared by both clients:
 
-1. take a token from the cache (usually the cached one; sometimes it waits for an exchange);
+1. take the token the caller already routed the call with, or else one from the cache (usually
+   the cached one; sometimes it waits for an exchange);
 2. send the request with ``Authorization: Bearer <token>``;
 3. on a 401, drop that token from the cache *if it is still the cached one* (compare-and-invalidate,
    so N calls rejected with the same token cause one exchange), take a fresh one, and send again,
@@ -26,9 +27,14 @@ import httpx
 
 from chalk_client._token import Token
 
-__all__ = ["BearerAuth"]
+__all__ = ["TOKEN_EXTENSION", "BearerAuth"]
 
 logger = logging.getLogger("chalk_client.auth")
+
+# A request may carry the ``(token, exchanged_for_this_call)`` its caller already holds under this
+# key of ``request.extensions``; the flow takes it out (it is used once, never sent) instead of
+# asking the cache again.
+TOKEN_EXTENSION: Final = "chalk_client.token"
 
 
 class _NeedToken:
@@ -62,7 +68,8 @@ class BearerAuth(httpx.Auth):
 
     def flow(self, request: httpx.Request) -> _Flow:
         """The shared flow: yields requests to send and :data:`_NEED_TOKEN` to get a token."""
-        token, exchanged = _token_reply((yield _NEED_TOKEN))
+        given = request.extensions.pop(TOKEN_EXTENSION, None)
+        token, exchanged = given if given is not None else _token_reply((yield _NEED_TOKEN))
         request.headers["Authorization"] = f"Bearer {token.access_token}"
         response = yield request
         if not isinstance(response, httpx.Response) or response.status_code != 401:

@@ -24,7 +24,7 @@ import attrs
 import httpx
 
 from chalk_client import _calls
-from chalk_client._auth import BearerAuth
+from chalk_client._auth import TOKEN_EXTENSION, BearerAuth
 from chalk_client._calls import Call, build_request
 from chalk_client._config import ChalkClientConfig
 from chalk_client._errors import ChalkConfigError, ChalkInputError, ChalkSDKError
@@ -60,7 +60,7 @@ _R = TypeVar("_R")
 
 
 class _NeedToken:
-    """What a flow yields to get the current token (for routing)."""
+    """What a flow yields to get ``(token, exchanged_for_this_call)`` (to route, then to send)."""
 
 
 @attrs.frozen
@@ -194,7 +194,7 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
 
     def _flow(self, call: Call, parse: _Parser[_R], timeout: TimeoutArg | UseClientDefault) -> _Flow[_R]:
         """Every attempt of `call`, as commands for a driver; returns the parsed answer or raises."""
-        token = yield _NEED_TOKEN
+        token, exchanged = yield _NEED_TOKEN
         where = route(
             self._config,
             token,
@@ -208,6 +208,8 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
         attempt = 0
         while True:
             attempt += 1
+            if attempt == 1:  # the auth flow sends the first attempt with the token routed above
+                request.extensions[TOKEN_EXTENSION] = (token, exchanged)
             outcome = yield request
             if isinstance(outcome, httpx.Response) and outcome.is_success:
                 return parse(call, outcome, self._secrets)
@@ -450,7 +452,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
             include_meta=include_meta,
             explain=explain,
             environment=environment,
-            branch=branch,
+            branch=branch or self._config.branch,
         )
         return self._drive(self._flow(call, _calls.parse_online_query, timeout))
 
@@ -598,7 +600,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
                 (self._sleep or time.sleep)(command.seconds)
                 reply = None
             else:
-                reply = self._tokens.get(self._exchange)
+                reply = self._tokens.acquire(self._exchange)
 
     def _exchange(self) -> TokenResponse:
         if self._closed:
@@ -681,7 +683,7 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             include_meta=include_meta,
             explain=explain,
             environment=environment,
-            branch=branch,
+            branch=branch or self._config.branch,
         )
         return await self._drive(self._flow(call, _calls.parse_online_query, timeout))
 
@@ -825,7 +827,7 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
                 await (self._sleep or asyncio.sleep)(command.seconds)
                 reply = None
             else:
-                reply = await self._tokens.aget(self._exchange)
+                reply = await self._tokens.aacquire(self._exchange)
 
     async def _exchange(self) -> TokenResponse:
         kwargs = self._exchange_request()

@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+pytest_plugins = ["tests.fake_api"]
+
 CLIENT_ID = "client-id-for-tests"
 # Distinctive values: a test that finds them in a repr, a log line or a message has found a leak.
 SECRET = "sEcReT-6f1d2b9a-never-print-me"
