@@ -1,21 +1,24 @@
-"""The ``chalk-client`` command: token, config, dev-server and demo.
+"""The ``chalk-client`` command: query, upload, whoami, token, config, dev-server and demo.
 
 Every subcommand prints SDK errors as one readable line (exit 1) instead of a traceback; the
-secret and the token are never printed unless ``--show-token`` asks for the token.
+secret and the token are never printed unless ``--show-token`` asks for the token. ``query``
+exits 2 when the server answered but reported errors (they are printed with the values).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from chalk_client._client import ChalkClient
 from chalk_client._config import _FIELDS, ChalkClientConfig
-from chalk_client._errors import ChalkSDKError
+from chalk_client._errors import ChalkInputError, ChalkSDKError, describe_chalk_error
+from chalk_client._results import OnlineQueryResult
 from chalk_client._token import Token
 from chalk_client._version import __version__
 
@@ -39,7 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chalk-client",
-        description="The chalk-client SDK's command line: inspect configuration and tokens, run a local server.",
+        description=(
+            "The chalk-client SDK's command line: query and upload features, inspect configuration "
+            "and tokens, run a local server."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"chalk-client {__version__}")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
@@ -49,11 +55,46 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--client-id", help="overrides CHALK_CLIENT_ID and the chalk login file")
         sub.add_argument("--api-server", help="overrides CHALK_API_SERVER (default https://api.chalk.ai)")
         sub.add_argument("--environment", help="an environment id or name")
+        sub.add_argument("--branch", help="send every call to this branch")
         sub.add_argument(
             "--allow-insecure-http",
             action="store_true",
             help="allow credentials over plain http:// to a non-loopback host",
         )
+
+    query = commands.add_parser("query", help="compute or look up feature values for one entity")
+    connection_options(query)
+    query.add_argument(
+        "--input",
+        action="append",
+        required=True,
+        metavar="FEATURE=VALUE",
+        help="a known value, e.g. user.id=1 (repeat for more; VALUE is read as JSON when it parses)",
+    )
+    query.add_argument(
+        "--output", action="append", required=True, metavar="FEATURE", help="a feature to return"
+    )
+    query.add_argument(
+        "--include-meta", action="store_true", help="show the resolver and cache hit of each value"
+    )
+    query.add_argument("--query-name", help="a named query")
+    query.add_argument("--json", action="store_true", help="print the answer as JSON")
+    query.set_defaults(run=_query)
+
+    upload = commands.add_parser("upload", help="write feature values")
+    connection_options(upload)
+    upload.add_argument(
+        "--input",
+        action="append",
+        required=True,
+        metavar="FEATURE=VALUE",
+        help="a value, e.g. user.id=1 --input user.name=Ada; repeat a feature for more rows",
+    )
+    upload.set_defaults(run=_upload)
+
+    whoami = commands.add_parser("whoami", help="show the identity behind the credentials")
+    connection_options(whoami)
+    whoami.set_defaults(run=_whoami)
 
     token = commands.add_parser(
         "token", help="exchange credentials and show the token's environments and expiry"
@@ -82,6 +123,7 @@ def _resolve(args: argparse.Namespace, *, require_credentials: bool) -> ChalkCli
         client_id=args.client_id,
         api_server=args.api_server,
         environment=args.environment,
+        branch=args.branch,
         allow_insecure_http=args.allow_insecure_http,
         require_credentials=require_credentials,
     )
@@ -92,6 +134,71 @@ def _token(args: argparse.Namespace, out: TextIO) -> int:
         token = client.get_token()
         out.write(describe_token(token, show_token=args.show_token))
     return 0
+
+
+def _query(args: argparse.Namespace, out: TextIO) -> int:
+    inputs = {name: values[-1] for name, values in _pairs(args.input).items()}
+    with ChalkClient(config=_resolve(args, require_credentials=True)) as client:
+        result = client.query(inputs, args.output, include_meta=args.include_meta, query_name=args.query_name)
+    out.write(_json_answer(result) if args.json else describe_result(result))
+    return 2 if result.errors else 0
+
+
+def describe_result(result: OnlineQueryResult) -> str:
+    """The answer as an aligned table, errors last."""
+    rows = [(f.feature, json.dumps(f.value, default=str), f) for f in result]
+    width = max((len(name) for name, _, _ in rows), default=0)
+    lines = []
+    for name, value, feature in rows:
+        extra = []
+        if feature.resolver:
+            extra.append(f"resolver {feature.resolver}")
+        if feature.cache_hit is not None:
+            extra.append("cache hit" if feature.cache_hit else "computed")
+        if feature.error is not None:
+            extra.append("error " + str(getattr(feature.error.code, "value", feature.error.code)))
+        lines.append(f"{name:<{width}}  {value}" + (f"  ({', '.join(extra)})" if extra else ""))
+    for error in result.errors:
+        lines.append(f"error: {describe_chalk_error(error)}")
+    return "\n".join(lines) + "\n"
+
+
+def _json_answer(result: OnlineQueryResult) -> str:
+    errors = [error.to_dict() for error in result.errors]
+    return json.dumps({"data": result.to_dict(), "errors": errors}, indent=2, default=str) + "\n"
+
+
+def _upload(args: argparse.Namespace, out: TextIO) -> int:
+    columns = _pairs(args.input)
+    with ChalkClient(config=_resolve(args, require_credentials=True)) as client:
+        result = client.upload_features(columns)
+    trace = f" (trace {result.trace_id})" if result.trace_id else ""
+    out.write(f"uploaded {result.rows} row(s) of {', '.join(result.features)}{trace}\n")
+    return 0
+
+
+def _whoami(args: argparse.Namespace, out: TextIO) -> int:
+    with ChalkClient(config=_resolve(args, require_credentials=True)) as client:
+        me = client.whoami()
+    out.write(
+        f"user:         {me.user}\nteam:         {me.team_id or '-'}\nenvironment:  {me.environment_id or '-'}\n"
+    )
+    return 0
+
+
+def _pairs(items: Sequence[str]) -> dict[str, list[Any]]:
+    """``["user.id=1", "user.id=2"]`` -> ``{"user.id": [1, 2]}``; values are JSON when they parse."""
+    columns: dict[str, list[Any]] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        if not sep or not name.strip():
+            raise ChalkInputError(f"--input {item!r} is not FEATURE=VALUE (e.g. user.id=1)")
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw  # a bare word is a string: user.name=Ada
+        columns.setdefault(name.strip(), []).append(value)
+    return columns
 
 
 def describe_token(token: Token, *, show_token: bool = False, now: datetime | None = None) -> str:
