@@ -132,7 +132,8 @@ def test_errors_inside_a_200_answer_are_returned_not_raised(make_both: Any) -> N
     assert result.get_value("user.name") == "user.name:3"
     broken = result.get("user.broken")
     assert broken.value is None
-    assert broken.error is not None and broken.error.message == "boom"
+    assert broken.error is not None
+    assert broken.error.message == "boom"
     assert [e.message for e in result.errors] == ["boom"]
     with pytest.raises(ChalkResultError, match="RESOLVER_FAILED"):
         result.raise_for_errors()
@@ -344,7 +345,8 @@ def test_a_trigger_keeps_its_generated_idempotency_key_across_attempts(
     keys = {body_of(r)["idempotency_key"] for r in api.data_requests()}
     assert len(api.data_requests()) == 3
     assert keys == {run.idempotency_key}
-    assert run.idempotency_key and len(run.idempotency_key) >= 32
+    assert run.idempotency_key
+    assert len(run.idempotency_key) >= 32
 
 
 def test_timeouts_raise_the_timeout_class_after_the_retries(make_both: Any, api: FakeChalkAPI) -> None:
@@ -376,4 +378,5 @@ def test_retry_decisions_are_logged_at_debug_without_secrets(
         both("query", {"user.id": 1}, ["user.name"])
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "retry 1 of 2 in 0.50 s" in text
-    assert SECRET not in text and TOKEN_PREFIX not in text
+    assert SECRET not in text
+    assert TOKEN_PREFIX not in text

@@ -233,7 +233,7 @@ def test_token_exchange_answers_every_field(server: ChalkServer, http: httpx.Cli
     assert body["api_server"] == server.url
     assert body["primary_environment"] == "env-dev-1"
     assert body["environment_id_to_name"] == {"env-dev-1": "dev", "env-prod-1": "prod"}
-    assert body["engines"] == {"env-dev-1": server.url, "env-prod-1": server.url}
+    assert body["engines"] == {"env-dev-1": server.engine_url, "env-prod-1": server.engine_url}
     address = f"127.0.0.1:{port_of(server)}"
     assert body["grpc_engines"] == {"env-dev-1": address, "env-prod-1": address}
 

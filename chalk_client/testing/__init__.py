@@ -8,6 +8,13 @@ HTTP, so the SDK's demo, its tests and your own tests can run without a Chalk ac
     with ChalkServer() as server:
         ...  # point a client at server.url with server.client_id and server.client_secret
 
+It listens on two addresses: ``server.url`` (the API server) and ``server.engine_url`` (the query
+engine the token answer routes online queries to), and logs what came in where
+(``server.requests``). It serves a seeded feature graph, users ``1..1000`` with ``user.id``,
+``user.name``, ``user.age`` and ``user.credit_score``: :func:`seeded_user` gives the values a query
+answers (user 1 is ``"Ada Lovelace"``), and the credit-score resolver fails for
+:data:`FAILING_USER_ID`. The module ``chalk_client.testing._data`` documents the rules.
+
 It needs the ``testing`` extra: ``pip install 'chalk-client[testing]'``.
 """
 
@@ -20,8 +27,26 @@ except ImportError as exc:  # pragma: no cover - exercised with uvicorn hidden
         "chalk_client.testing needs uvicorn, which is not installed: pip install 'chalk-client[testing]'"
     ) from exc
 
+from chalk_client.testing._data import (
+    FAILING_USER_ID,
+    FEATURE_RESOLVERS,
+    FEATURE_TYPES,
+    SEEDED_USER_IDS,
+    seeded_user,
+)
+from chalk_client.testing._log import RequestRecord
+from chalk_client.testing._runs import RunRecord
 from chalk_client.testing._server import ChalkServer
 
 del _uvicorn
 
-__all__ = ["ChalkServer"]
+__all__ = [
+    "FAILING_USER_ID",
+    "FEATURE_RESOLVERS",
+    "FEATURE_TYPES",
+    "SEEDED_USER_IDS",
+    "ChalkServer",
+    "RequestRecord",
+    "RunRecord",
+    "seeded_user",
+]

@@ -5,6 +5,10 @@ by ``(method, path)``, and writes the handler's :class:`Response`. It is kept sm
 request of a benchmark goes through it: exact paths resolve with one dict lookup, the body is read
 with as few ``receive()`` calls as the client's chunks allow, and a response is two ``send()`` calls.
 
+One app can serve several listening addresses: each local port may have its own name and router
+(:meth:`App.listen`), and every request knows which one it came in on (:attr:`Request.served_by`).
+An observer, when given, sees every request and its status before the answer goes out.
+
 Handlers raise :class:`ApiError` to answer with the shared Chalk error body
 ``{"detail": ..., "trace": ..., "errors": [ChalkError, ...]}``; any other exception becomes a 500 with
 the same body, and is logged on the ``chalk_client.testing`` logger.
@@ -24,6 +28,7 @@ __all__ = [
     "ApiError",
     "App",
     "Handler",
+    "Observer",
     "Request",
     "Response",
     "Router",
@@ -59,9 +64,20 @@ class Request:
         headers: The raw ASGI headers: ``(lower-case name, value)`` byte pairs.
         body: The whole request body.
         path_params: Values of the ``{name}`` segments of the route's path template.
+        served_by: The name of the listening address the request came in on (``"api"`` by default).
+        query_name: Set by a handler that learns the request's query name, for the app's observer.
     """
 
-    __slots__ = ("body", "headers", "method", "path", "path_params", "query_string")
+    __slots__ = (
+        "body",
+        "headers",
+        "method",
+        "path",
+        "path_params",
+        "query_name",
+        "query_string",
+        "served_by",
+    )
 
     def __init__(
         self,
@@ -72,6 +88,7 @@ class Request:
         headers: Sequence[tuple[bytes, bytes]] = (),
         body: bytes = b"",
         path_params: Mapping[str, str] | None = None,
+        served_by: str = "api",
     ) -> None:
         self.method = method
         self.path = path
@@ -79,6 +96,8 @@ class Request:
         self.headers = headers
         self.body = body
         self.path_params: Mapping[str, str] = path_params if path_params is not None else {}
+        self.served_by = served_by
+        self.query_name: str | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (case-insensitive), or None."""
@@ -185,6 +204,8 @@ class ApiError(Exception):
 
 
 Handler = Callable[[Request], Awaitable[Response]]
+Observer = Callable[[Request, int], None]
+"""Called with each request and the status it is answered with, just before the answer is sent."""
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -195,10 +216,11 @@ class Router:
     A path is exact (``/v1/oauth/token``) or a template whose ``{name}`` segments match one path
     segment each (``/v1/runs/{run_id}``). Exact paths cost one dict lookup; templates are tried in
     the order they were added. A known path with another method is a 405 with ``Allow``; an
-    unknown path is a 404.
+    unknown path is a 404, whose message ends with `not_found_hint`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, not_found_hint: str = "") -> None:
+        self._not_found_hint = not_found_hint
         self._exact: dict[str, dict[str, Handler]] = {}
         self._templates: list[tuple[re.Pattern[str], str, dict[str, Handler]]] = []
 
@@ -241,7 +263,9 @@ class Router:
                     methods, params = candidate, match.groupdict()
                     break
             else:
-                raise ApiError(404, "VALIDATION_FAILED", f"no such endpoint: {method} {path}")
+                raise ApiError(
+                    404, "VALIDATION_FAILED", f"no such endpoint: {method} {path}{self._not_found_hint}"
+                )
         handler = methods.get(method)
         if handler is None:
             allow = ", ".join(sorted(methods))
@@ -258,13 +282,38 @@ class App:
     """The raw ASGI 3 application: routes, reads the body (capped), runs the handler, answers.
 
     Args:
-        router: Where requests go.
+        router: Where requests go, unless their local port was given its own router with
+            :meth:`listen`.
         max_body_bytes: A larger body is answered with 413, and the connection is closed.
+        name: The :attr:`Request.served_by` of requests that `router` serves.
+        observer: Called with every answered request and its status before the answer is sent (so
+            a client that has its answer also finds it observed); it must be quick. What it raises
+            is logged, and the answer is sent anyway.
     """
 
-    def __init__(self, router: Router, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        router: Router,
+        *,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        name: str = "api",
+        observer: Observer | None = None,
+    ) -> None:
         self.router = router
         self.max_body_bytes = max_body_bytes
+        self.name = name
+        self.observer = observer
+        self._listeners: dict[int, tuple[str, Router]] = {}
+
+    def listen(self, port: int, name: str, router: Router) -> None:
+        """Serve requests that arrive on local `port` with `router`, as `name`."""
+        listeners = dict(self._listeners)
+        listeners[port] = (name, router)
+        self._listeners = listeners  # replaced whole: the serving thread reads it without a lock
+
+    def forget_listeners(self) -> None:
+        """Serve every port with the default router again."""
+        self._listeners = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer one ASGI ``http`` request; other scope types are ignored (no lifespan, no websockets)."""
@@ -272,20 +321,21 @@ class App:
             return
         method: str = scope["method"]
         path: str = scope["path"]
+        name, router = self.name, self.router
+        if self._listeners:
+            server = scope.get("server")
+            if server is not None:
+                name, router = self._listeners.get(server[1], (name, router))
+        headers: Sequence[tuple[bytes, bytes]] = scope["headers"]
+        request = Request(method, path, query_string=scope["query_string"], headers=headers, served_by=name)
         try:
-            handler, params = self.router.resolve(method, path)
-            headers: Sequence[tuple[bytes, bytes]] = scope["headers"]
+            handler, params = router.resolve(method, path)
             body = await self._read_body(headers, receive)
             if body is None:  # the client went away
                 return
-            request = Request(
-                method,
-                path,
-                query_string=scope["query_string"],
-                headers=headers,
-                body=body,
-                path_params=params,
-            )
+            request.body = body
+            if params is not None:
+                request.path_params = params
             response = await handler(request)
         except ApiError as exc:
             response = exc.to_response()
@@ -296,6 +346,11 @@ class App:
                 "Internal Server Error",
                 [chalk_error("INTERNAL_SERVER_ERROR", "the test server failed; see its log")],
             )
+        if self.observer is not None:
+            try:
+                self.observer(request, response.status)
+            except Exception:
+                _logger.exception("ChalkServer: the request observer failed on %s %s", method, path)
         await send({"type": "http.response.start", "status": response.status, "headers": response.headers})
         await send({"type": "http.response.body", "body": response.body})
 

@@ -1,9 +1,12 @@
-"""ChalkServer: the Chalk API on a loopback port, served by uvicorn from a background thread.
+"""ChalkServer: the Chalk API on two loopback ports, served by uvicorn from a background thread.
 
-The listening socket is created and bound here, before uvicorn starts, so the port is known at once
-and a bind failure is raised in the caller's thread. uvicorn runs ``Server.serve`` on its own asyncio
-loop in a daemon thread; it installs no signal handlers there (:class:`_UvicornServer` makes sure),
-and :meth:`ChalkServer.stop` wakes its main loop instead of waiting for the next tick.
+One uvicorn server listens on two sockets: the API address (every endpoint) and the engine address
+(only ``POST /v1/query/online``, as a Chalk query engine); the app tells them apart by the local
+port of each connection. The listening sockets are created and bound here, before uvicorn starts,
+so the ports are known at once and a bind failure is raised in the caller's thread. uvicorn runs
+``Server.serve`` on its own asyncio loop in a daemon thread; it installs no signal handlers there
+(:class:`_UvicornServer` makes sure), and :meth:`ChalkServer.stop` wakes its main loop instead of
+waiting for the next tick.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from typing import Final
 import uvicorn
 
 from chalk_client.testing._auth import TokenService
+from chalk_client.testing._data import DataService, FeatureStore
 from chalk_client.testing._http import App, Router
+from chalk_client.testing._log import RequestLog, RequestRecord
+from chalk_client.testing._runs import RunRecord, RunService
 
 __all__ = ["ChalkServer"]
 
@@ -94,11 +100,12 @@ def _bind(port: int) -> socket.socket:
 
 
 class _Running:
-    """One run of the server: the bound socket, uvicorn, and the thread serving it."""
+    """One run of the server: the bound sockets, uvicorn, and the thread serving them."""
 
-    def __init__(self, app: App, sock: socket.socket) -> None:
-        self.sock = sock
-        self.port: int = sock.getsockname()[1]
+    def __init__(self, app: App, api_sock: socket.socket, engine_sock: socket.socket) -> None:
+        self.sockets = [api_sock, engine_sock]
+        self.port: int = api_sock.getsockname()[1]
+        self.engine_port: int = engine_sock.getsockname()[1]
         config = uvicorn.Config(
             app,
             host=_HOST,
@@ -117,12 +124,12 @@ class _Running:
         )
         self.server = _UvicornServer(config)
         self.error: BaseException | None = None
-        name = f"ChalkServer {_HOST}:{self.port}"
+        name = f"ChalkServer {_HOST}:{self.port}+{self.engine_port}"
         self.thread = threading.Thread(target=self._serve, name=name, daemon=True)
 
     def _serve(self) -> None:
         try:
-            self.server.run(sockets=[self.sock])
+            self.server.run(sockets=self.sockets)
         except BaseException as exc:  # uvicorn reports some failures with sys.exit()
             self.error = exc
         finally:
@@ -143,7 +150,8 @@ class _Running:
         if self.thread.is_alive():
             self.server.request_exit(force=True)
             self.thread.join(_STOP_TIMEOUT)
-        self.sock.close()  # uvicorn closes it too; closing twice is harmless
+        for sock in self.sockets:
+            sock.close()  # uvicorn closes them too; closing twice is harmless
         if self.thread.is_alive():
             raise RuntimeError(f"ChalkServer on {_HOST}:{self.port} did not stop")
 
@@ -158,15 +166,27 @@ class ChalkServer:
             client = ChalkClient(client_id=server.client_id, client_secret=server.client_secret,
                                  api_server=server.url)
 
+    It listens on two addresses: :attr:`url`, the API server (every endpoint), and
+    :attr:`engine_url`, the query engine that the token answer's ``engines`` names for every
+    environment (only ``POST /v1/query/online``; anything else there is a 404). Every endpoint but
+    the token one wants a valid bearer token and checks the ``X-Chalk-*`` routing headers. The data
+    it serves is the seeded feature graph of :mod:`chalk_client.testing._data` (see
+    :func:`~chalk_client.testing.seeded_user`), plus what clients upload. :attr:`requests` logs what
+    came in, where.
+
     Args:
         token_lifetime: Seconds an issued token is valid for (settable later).
         client_id: The client id it accepts; a random one by default.
         client_secret: The client secret it accepts; a random one by default.
-        port: The port to listen on; 0 picks a free one.
+        port: The API address's port; 0 picks a free one.
         environments: Environment id to name; the first is the tokens' primary environment.
             Defaults to ``{"env-dev-1": "dev", "env-prod-1": "prod"}``.
-        clock: The server's time source (Unix seconds) for issuing and checking tokens; tests pass a
-            fake clock to expire tokens without waiting.
+        clock: The server's time source (Unix seconds) for issuing and checking tokens, for the
+            ``ts`` of query answers, and for run status; tests pass a fake clock to expire tokens
+            and finish runs without waiting.
+        engine_port: The engine address's port; 0 picks a free one.
+        run_duration: Seconds of `clock` from a run's trigger until it reports ``succeeded``
+            (settable later).
     """
 
     def __init__(
@@ -178,13 +198,19 @@ class ChalkServer:
         port: int = 0,
         environments: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.time,
+        engine_port: int = 0,
+        run_duration: float = 0.0,
     ) -> None:
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-            raise ValueError(f"port must be an int in 0..65535, not {port!r}")
+        for name, value in (("port", port), ("engine_port", engine_port)):
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+                raise ValueError(f"{name} must be an int in 0..65535, not {value!r}")
+        if port != 0 and port == engine_port:
+            raise ValueError("port and engine_port must differ")
         environments = dict(_DEFAULT_ENVIRONMENTS if environments is None else environments)
         if not environments:
             raise ValueError("environments must name at least one environment")
         self._port = port
+        self._engine_port = engine_port
         self._auth = TokenService(
             client_id=client_id if client_id is not None else secrets.token_urlsafe(12),
             client_secret=client_secret if client_secret is not None else secrets.token_urlsafe(32),
@@ -192,37 +218,61 @@ class ChalkServer:
             token_lifetime=token_lifetime,
             clock=clock,
         )
+        self._store = FeatureStore()
+        self._data = DataService(auth=self._auth, store=self._store, clock=clock)
+        self._runs = RunService(auth=self._auth, clock=clock, run_duration=run_duration)
+        self._log = RequestLog()
         router = Router()
         router.add("POST", "/v1/oauth/token", self._auth.exchange)
-        self._app = App(router)
+        router.add("POST", "/v1/query/online", self._data.query_online)
+        router.add("POST", "/v1/upload_features", self._data.upload_features)
+        router.add("GET", "/v1/who-am-i", self._data.who_am_i)
+        router.add("POST", "/v1/runs/trigger", self._runs.trigger)
+        router.add("GET", "/v1/runs/{run_id}", self._runs.status)
+        self._engine_router = Router(
+            not_found_hint=" (this is an engine address: it serves only POST /v1/query/online)"
+        )
+        self._engine_router.add("POST", "/v1/query/online", self._data.query_online)
+        self._app = App(router, name="api", observer=self._log.observe)
         self._lifecycle = threading.Lock()
         self._running: _Running | None = None
         self._url: str | None = None
+        self._engine_url: str | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> ChalkServer:
-        """Bind the port and serve from a background thread; returns once it accepts requests.
+        """Bind both ports and serve from a background thread; returns once it accepts requests.
 
         Raises:
-            RuntimeError: It is already running, the port could not be bound, or it did not start.
+            RuntimeError: It is already running, a port could not be bound, or it did not start.
         """
         with self._lifecycle:
             if self._running is not None:
                 raise RuntimeError(f"{self!r} is already running")
-            sock = _bind(self._port)
+            api_sock = _bind(self._port)
             try:
-                running = _Running(self._app, sock)
+                engine_sock = _bind(self._engine_port)
+            except BaseException:
+                api_sock.close()
+                raise
+            try:
+                running = _Running(self._app, api_sock, engine_sock)
                 url = f"http://{_HOST}:{running.port}"
+                engine_url = f"http://{_HOST}:{running.engine_port}"
                 self._auth.set_addresses(
-                    api_server=url, engine_url=url, grpc_address=f"{_HOST}:{running.port}"
+                    api_server=url, engine_url=engine_url, grpc_address=f"{_HOST}:{running.port}"
                 )
+                self._app.forget_listeners()
+                self._app.listen(running.engine_port, "engine", self._engine_router)
                 running.start()
             except BaseException:
-                sock.close()
+                api_sock.close()
+                engine_sock.close()
                 raise
             self._running = running
             self._url = url
+            self._engine_url = engine_url
         return self
 
     def stop(self) -> None:
@@ -254,6 +304,17 @@ class ChalkServer:
         if self._url is None:
             raise RuntimeError("ChalkServer has not been started: call start() or use it in a with block")
         return self._url
+
+    @property
+    def engine_url(self) -> str:
+        """``http://127.0.0.1:<port>``, the query engine's address (known once started).
+
+        The token answer's ``engines`` maps every environment to it. It serves only
+        ``POST /v1/query/online``.
+        """
+        if self._engine_url is None:
+            raise RuntimeError("ChalkServer has not been started: call start() or use it in a with block")
+        return self._engine_url
 
     @property
     def client_id(self) -> str:
@@ -292,7 +353,44 @@ class ChalkServer:
         """Make every token issued so far invalid; later exchanges issue valid ones again."""
         self._auth.issuer.revoke_all()
 
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """The most recent requests it answered (up to 10,000), oldest first: a copy.
+
+        Each record has ``method``, ``path``, ``served_by`` (``"api"`` or ``"engine"``), ``headers``
+        (lower-case names, without ``authorization``), ``status`` and ``query_name``.
+        """
+        return self._log.snapshot()
+
+    def clear_requests(self) -> None:
+        """Empty :attr:`requests`."""
+        self._log.clear()
+
+    @property
+    def rows_stored(self) -> int:
+        """Rows that ``/v1/upload_features`` accepted and stored, in total."""
+        return self._store.counts()[0]
+
+    @property
+    def upload_requests(self) -> int:
+        """Calls of ``/v1/upload_features`` that stored something."""
+        return self._store.counts()[1]
+
+    @property
+    def runs(self) -> list[RunRecord]:
+        """The resolver runs triggered so far, oldest first (a copy)."""
+        return self._runs.runs()
+
+    @property
+    def run_duration(self) -> float:
+        """Seconds of the server's clock from a run's trigger until it reports ``succeeded``."""
+        return self._runs.run_duration
+
+    @run_duration.setter
+    def run_duration(self, value: float) -> None:
+        self._runs.run_duration = value
+
     def __repr__(self) -> str:
         # Never the secret, never a token.
-        where = self._url if self._running is not None else "stopped"
+        where = f"{self._url} engine={self._engine_url}" if self._running is not None else "stopped"
         return f"<ChalkServer {where} client_id={self.client_id!r}>"

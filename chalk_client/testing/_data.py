@@ -1,0 +1,429 @@
+"""The data plane of :class:`~chalk_client.testing.ChalkServer`: a seeded feature graph, uploads, queries.
+
+The graph has one feature class, ``user``, keyed by ``user.id``, with users ``1..1000``
+(:data:`SEEDED_USER_IDS`). Every value derives from the id alone, so tests can compute what to expect
+(:func:`seeded_user` does it for them):
+
+- ``user.id`` (``int``): ``n``; resolver ``resolvers.get_user_id``.
+- ``user.name`` (``str``): ``f"{FIRST[n % 20]} {LAST[n // 20 % 50]}"``; resolver
+  ``resolvers.get_user_name``.
+- ``user.age`` (``int``): ``18 + n % 63``, so 18..80; resolver ``resolvers.get_user_age``.
+- ``user.credit_score`` (``int``): ``300 + n * 37 % 551``, so 300..850; resolver
+  ``resolvers.get_credit_score``.
+
+``FIRST`` and ``LAST`` are the 20 first names and 50 last names below, so the 1000 seeded names are
+distinct. Three users have famous names instead: 1 is ``"Ada Lovelace"``, 2 ``"Alan Turing"`` and
+3 ``"Grace Hopper"`` (their age and credit score follow the rules). Examples: user 1 is 19 with a
+credit score of 337; user 4 is ``"Erin Smith"``, 22, with 448; user 1000 is ``"Alice Smith"``.
+
+The credit-score resolver fails for :data:`FAILING_USER_ID` (13): a query answers its
+``user.credit_score`` with a null value and a ``RESOLVER_FAILED`` error, and :func:`seeded_user` gives
+None for it. Ids outside ``1..1000`` have no seeded values: their features answer null, without error.
+
+Uploaded values (``POST /v1/upload_features``) override seeded ones, for any id (inside the seeded
+range or not), feature by feature, until the server is discarded; a query marks them ``cache_hit``.
+Uploads are shared by all environments; ``user.id`` must be an ``int`` there, the other columns of
+their feature's type (``null`` is a wrong type too).
+
+A query answers one ``data`` entry per known output, in the order asked: ``pkey`` is the user id,
+``ts`` the server clock's now (RFC 3339, UTC, ``Z``), and ``valid`` is true unless ``error`` is set.
+Every uploaded row carries ``user.id``, so for an uploaded user ``user.id`` is a ``cache_hit`` too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Final, NamedTuple
+
+from chalk_client.testing._auth import Caller, TokenService, rfc3339
+from chalk_client.testing._http import ApiError, Request, Response, chalk_error, json_response
+
+__all__ = [
+    "FAILING_USER_ID",
+    "FEATURE_RESOLVERS",
+    "FEATURE_TYPES",
+    "SEEDED_USER_IDS",
+    "DataService",
+    "FeatureStore",
+    "parse_rfc3339",
+    "seeded_user",
+]
+
+FAILING_USER_ID: Final = 13
+"""The user whose ``user.credit_score`` resolver fails."""
+
+SEEDED_USER_IDS: Final = range(1, 1001)
+"""The ids with seeded feature values."""
+
+FEATURE_TYPES: Final[Mapping[str, str]] = MappingProxyType(
+    {"user.id": "int", "user.name": "str", "user.age": "int", "user.credit_score": "int"}
+)
+"""Feature name to its primitive type (``"int"`` or ``"str"``), as query metadata reports it."""
+
+FEATURE_RESOLVERS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "user.id": "resolvers.get_user_id",
+        "user.name": "resolvers.get_user_name",
+        "user.age": "resolvers.get_user_age",
+        "user.credit_score": "resolvers.get_credit_score",
+    }
+)
+"""Feature name to the fully qualified name of the resolver that computes it."""
+
+_FIRST_NAMES: Final = (
+    "Alice", "Bob", "Carol", "David", "Erin", "Frank", "Gina", "Henry", "Iris", "Jack",
+    "Karen", "Leo", "Maya", "Noah", "Olivia", "Paul", "Quinn", "Rosa", "Sam", "Tara",
+)  # fmt: skip
+_LAST_NAMES: Final = (
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
+    "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore",
+    "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez",
+    "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres", "Nguyen",
+    "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera", "Campbell", "Mitchell",
+    "Carter", "Roberts",
+)  # fmt: skip
+_FAMOUS: Final = {1: "Ada Lovelace", 2: "Alan Turing", 3: "Grace Hopper"}
+_CREDIT_SCORE: Final = "user.credit_score"
+_FAILURE_MESSAGE: Final = "the credit bureau did not answer for this user"
+_FAILURE_EXCEPTION: Final = {
+    "kind": "ConnectionError",
+    "message": "credit bureau unavailable",
+    "stacktrace": None,
+}
+
+
+def _seed(user_id: int) -> dict[str, Any]:
+    name = _FAMOUS.get(user_id) or f"{_FIRST_NAMES[user_id % 20]} {_LAST_NAMES[user_id // 20 % 50]}"
+    return {
+        "user.id": user_id,
+        "user.name": name,
+        "user.age": 18 + user_id % 63,
+        _CREDIT_SCORE: None if user_id == FAILING_USER_ID else 300 + user_id * 37 % 551,
+    }
+
+
+# Built once: a query reads it without a lock, and nothing writes it.
+_SEEDED: Final[Mapping[int, Mapping[str, Any]]] = MappingProxyType(
+    {user_id: MappingProxyType(_seed(user_id)) for user_id in SEEDED_USER_IDS}
+)
+
+
+def seeded_user(user_id: int) -> dict[str, Any] | None:
+    """The seeded features of user `user_id` (feature name to value), or None outside ``1..1000``.
+
+    The failing user's ``user.credit_score`` is None. Uploaded values are not included.
+    """
+    values = _SEEDED.get(user_id) if isinstance(user_id, int) and not isinstance(user_id, bool) else None
+    return None if values is None else dict(values)
+
+
+_RFC3339: Final = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})")
+
+
+def parse_rfc3339(text: object) -> datetime | None:
+    """`text` as an aware datetime if it is an RFC 3339 date-time with an offset (``Z`` or ``+hh:mm``)."""
+    if not isinstance(text, str) or len(text) > 40 or _RFC3339.fullmatch(text) is None:
+        return None
+    try:
+        return datetime.fromisoformat(text.upper())
+    except ValueError:  # a well-formed but impossible date, such as month 13
+        return None
+
+
+_ARTICLE: Final = {"int": "an", "str": "a"}
+
+
+def _type_ok(value: object, kind: str) -> bool:
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, str)
+
+
+_MAX_ID_DIGITS: Final = 30
+
+
+def _user_id(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and 0 < len(value) <= _MAX_ID_DIGITS:
+        digits = value[1:] if value[0] == "-" else value
+        if digits.isascii() and digits.isdigit():
+            return int(value)
+    return None
+
+
+class FeatureStore:
+    """Uploaded feature values per user id, and how many rows and uploads were stored.
+
+    Args:
+        max_entities: At most this many user ids keep uploaded values; the oldest inserted is
+            forgotten first, so a long benchmark does not grow memory without bound.
+    """
+
+    def __init__(self, *, max_entities: int = 1_000_000) -> None:
+        self._lock = threading.Lock()
+        # Each user's dict is replaced, never changed in place: a reader may keep it after unlocking.
+        self._values: dict[int, dict[str, Any]] = {}
+        self._max_entities = max_entities
+        self.rows_stored = 0
+        self.upload_requests = 0
+
+    def get(self, user_id: int) -> Mapping[str, Any] | None:
+        """The uploaded values of `user_id`, or None."""
+        with self._lock:
+            return self._values.get(user_id)
+
+    def store(self, columns: Mapping[str, list[Any]], rows: int) -> None:
+        """Store `rows` rows given as columns (one of them ``user.id``); later rows win."""
+        ids = columns["user.id"]
+        others = [(name, column) for name, column in columns.items() if name != "user.id"]
+        with self._lock:
+            values = self._values
+            for row in range(rows):
+                user_id: int = ids[row]
+                merged = dict(values.get(user_id, ()))
+                merged["user.id"] = user_id
+                for name, column in others:
+                    merged[name] = column[row]
+                if user_id not in values and len(values) >= self._max_entities:
+                    del values[next(iter(values))]
+                values[user_id] = merged
+            self.rows_stored += rows
+            self.upload_requests += 1
+
+    def counts(self) -> tuple[int, int]:
+        """``(rows_stored, upload_requests)``, read together."""
+        with self._lock:
+            return self.rows_stored, self.upload_requests
+
+
+def _invalid_query(message: str) -> ApiError:
+    return ApiError(400, "INVALID_QUERY", message, detail=f"invalid query: {message}")
+
+
+def _query_name(request: Request, data: Mapping[str, Any]) -> str | None:
+    name = data.get("query_name")
+    return name if isinstance(name, str) else request.header("x-chalk-query-name")
+
+
+def _check_string_map(data: Mapping[str, Any], field: str) -> None:
+    value = data.get(field)
+    if value is not None and (
+        not isinstance(value, dict) or not all(isinstance(item, str) for item in value.values())
+    ):
+        raise _invalid_query(f"'{field}' must be an object whose values are strings")
+
+
+def _flag(data: Mapping[str, Any], field: str) -> bool:
+    value = data.get(field)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise _invalid_query(f"'{field}' must be a boolean")
+    return value
+
+
+class _Query(NamedTuple):
+    user_id: int
+    outputs: list[str]
+    include_meta: bool
+    explain: bool
+
+
+def _parse_query(request: Request) -> _Query:
+    """The parts of an online query that shape the answer; raises a 400 for a malformed one."""
+    data = request.json()
+    if not isinstance(data, dict):
+        raise _invalid_query("the request body must be a JSON object")
+    request.query_name = _query_name(request, data)
+    inputs = data.get("inputs")
+    if not isinstance(inputs, dict) or "user.id" not in inputs:
+        raise _invalid_query("'inputs' must be an object with a 'user.id'")
+    user_id = _user_id(inputs["user.id"])
+    if user_id is None:
+        raise _invalid_query("'inputs'['user.id'] must be an integer or a string of digits")
+    outputs = data.get("outputs")
+    if not isinstance(outputs, list) or not outputs or not all(isinstance(name, str) for name in outputs):
+        raise _invalid_query("'outputs' must be a non-empty list of feature names")
+    now = data.get("now")
+    if now is not None and parse_rfc3339(now) is None:
+        raise ApiError(
+            400,
+            "PARSE_FAILED",
+            "'now' must be an RFC 3339 date-time with an offset, e.g. 2026-01-01T00:00:00Z",
+        )
+    _check_string_map(data, "staleness")
+    return _Query(user_id, outputs, _flag(data, "include_meta"), _flag(data, "explain"))
+
+
+class DataService:
+    """The handlers of ``/v1/query/online``, ``/v1/upload_features`` and ``/v1/who-am-i``.
+
+    Args:
+        auth: Checks tokens and routing headers.
+        store: Where uploaded values live.
+        clock: The server's time source (Unix seconds), for ``ts`` and ``query_timestamp``.
+        deployment_id: Reported in query metadata.
+        team_id: Reported by who-am-i.
+    """
+
+    def __init__(
+        self,
+        *,
+        auth: TokenService,
+        store: FeatureStore,
+        clock: Callable[[], float],
+        deployment_id: str = "deployment-local",
+        team_id: str = "team-local",
+    ) -> None:
+        self._auth = auth
+        self._store = store
+        self._clock = clock
+        self.deployment_id = deployment_id
+        self.team_id = team_id
+
+    # -- online query ----------------------------------------------------------------------------
+
+    async def query_online(self, request: Request) -> Response:
+        """``POST /v1/query/online``: the outputs of one user, with per-feature errors."""
+        started = time.perf_counter()
+        caller = self._auth.authenticate(request)
+        user_id, outputs, include_meta, explain = _parse_query(request)
+        uploaded = self._store.get(user_id)
+        seeded = _SEEDED.get(user_id)
+        timestamp = self._clock()
+        ts = rfc3339(timestamp)
+        results: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        plan: list[dict[str, Any]] = []
+        for name in outputs:
+            resolver = FEATURE_RESOLVERS.get(name)
+            if resolver is None:
+                errors.append(
+                    chalk_error(
+                        "RESOLVER_NOT_FOUND", f"no resolver computes the feature {name!r}", feature=name
+                    )
+                )
+                continue
+            error: dict[str, Any] | None = None
+            cache_hit = uploaded is not None and name in uploaded
+            if uploaded is not None and cache_hit:
+                value = uploaded[name]
+            elif seeded is not None:
+                value = seeded[name]
+                if name == _CREDIT_SCORE and user_id == FAILING_USER_ID:
+                    error = chalk_error(
+                        "RESOLVER_FAILED",
+                        _FAILURE_MESSAGE,
+                        "FIELD",
+                        feature=name,
+                        resolver=resolver,
+                        display_primary_key=str(user_id),
+                        exception=dict(_FAILURE_EXCEPTION),
+                    )
+            else:
+                value = None
+            result: dict[str, Any] = {
+                "field": name,
+                "value": value,
+                "pkey": user_id,
+                "error": error,
+                "ts": ts,
+                "valid": error is None,
+            }
+            if include_meta:
+                result["meta"] = {
+                    "chosen_resolver_fqn": resolver,
+                    "cache_hit": cache_hit,
+                    "primitive_type": FEATURE_TYPES[name],
+                    "version": 1,
+                }
+            if explain:
+                source = "online_store" if cache_hit else ("resolver" if seeded is not None else "none")
+                plan.append({"feature": name, "resolver": resolver, "source": source})
+            results.append(result)
+
+        answer: dict[str, Any] = {"data": results, "errors": errors}
+        if include_meta:
+            answer["meta"] = self._query_meta(caller, outputs, ts, started, plan if explain else None)
+        return json_response(answer)
+
+    def _query_meta(
+        self,
+        caller: Caller,
+        outputs: list[str],
+        query_timestamp: str,
+        started: float,
+        plan: list[dict[str, Any]] | None,
+    ) -> dict[str, Any]:
+        meta: dict[str, Any] = {
+            "execution_duration_s": time.perf_counter() - started,
+            "deployment_id": self.deployment_id,
+            "environment_id": caller.environment_id,
+            "environment_name": caller.environment_name,
+            "query_id": "query-" + secrets.token_hex(8),
+            "query_timestamp": query_timestamp,
+            "query_hash": hashlib.sha256("\n".join(outputs).encode("utf-8", "surrogatepass")).hexdigest()[
+                :32
+            ],
+        }
+        if plan is not None:
+            meta["explain_output"] = {"namespace": "user", "primary_key": "user.id", "steps": plan}
+        return meta
+
+    # -- upload ------------------------------------------------------------------------------------
+
+    async def upload_features(self, request: Request) -> Response:
+        """``POST /v1/upload_features``: store column values per user id, all or nothing."""
+        self._auth.authenticate(request)
+        data = request.json()
+        if not isinstance(data, dict):
+            raise ApiError(400, "VALIDATION_FAILED", "the request body must be a JSON object")
+        request.query_name = _query_name(request, data)
+        columns = data.get("input")
+        if not isinstance(columns, dict) or not columns:
+            raise ApiError(400, "VALIDATION_FAILED", "'input' must be a non-empty object of feature columns")
+        lengths = set()
+        for column in columns.values():
+            if not isinstance(column, list):
+                raise ApiError(400, "VALIDATION_FAILED", "every column of 'input' must be a list of values")
+            lengths.add(len(column))
+        if len(lengths) != 1 or 0 in lengths:
+            raise ApiError(
+                400, "VALIDATION_FAILED", "the columns of 'input' must all have the same length, at least 1"
+            )
+        if "user.id" not in columns:
+            raise ApiError(400, "VALIDATION_FAILED", "'input' must have a 'user.id' column")
+        problems: list[dict[str, Any]] = []
+        for name, column in columns.items():
+            kind = FEATURE_TYPES.get(name)
+            if kind is None:
+                problems.append(
+                    chalk_error("RESOLVER_NOT_FOUND", f"unknown feature {name!r}", "FIELD", feature=name)
+                )
+                continue
+            for row, value in enumerate(column):
+                if not _type_ok(value, kind):
+                    wanted = f"{_ARTICLE[kind]} {kind}, not {type(value).__name__}"
+                    message = f"row {row} of {name!r} must be {wanted}"
+                    problems.append(chalk_error("VALIDATION_FAILED", message, "FIELD", feature=name))
+                    break  # one problem per column is enough
+        if not problems:
+            self._store.store(columns, lengths.pop())
+        return json_response({"errors": problems, "trace_id": secrets.token_hex(16)})
+
+    # -- who am i ----------------------------------------------------------------------------------
+
+    async def who_am_i(self, request: Request) -> Response:
+        """``GET /v1/who-am-i``: the token's client id, the effective environment, the team."""
+        caller = self._auth.authenticate(request)
+        return json_response(
+            {"user": caller.client_id, "environment_id": caller.environment_id, "team_id": self.team_id}
+        )
