@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from chalk_client import AsyncChalkClient, ChalkAuthenticationError, ChalkClient
+from chalk_client.testing import FAILING_USER_ID, seeded_user
 
 CASSETTES = Path(__file__).parent / "cassettes"
 RECORDED_CLIENT_ID = "recorded-client-id"
@@ -160,10 +161,87 @@ def test_rejected_credentials(flavor: str, target: Target, vcr: Any) -> None:
     assert len(vcr.requests) == 1
 
 
+def run_data_plane(flavor: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Every data-plane endpoint once (and the query twice around an upload), on one client."""
+    user_id = 9001 if flavor == "sync" else 9002
+
+    def calls(client: Any) -> Iterator[tuple[str, Any]]:
+        yield "whoami", client.whoami()
+        yield "ada", client.query({"user.id": 1}, ["user.name", "user.age", "user.credit_score"])
+        yield "failing", client.query({"user.id": FAILING_USER_ID}, ["user.credit_score"])
+        yield "upload", client.upload_features({"user.id": [user_id], "user.name": ["Recorded Name"]})
+        yield "uploaded", client.query({"user.id": user_id}, ["user.name"])
+        run = client.trigger_resolver_run("resolvers.get_user_name", idempotency_key=f"cassette-{flavor}")
+        yield "run", run
+        yield "status", client.get_run_status(run.id)
+
+    if flavor == "sync":
+        with ChalkClient(**kwargs) as client:
+            return dict(calls(client))
+
+    async def main() -> dict[str, Any]:
+        async with AsyncChalkClient(**kwargs) as client:
+            results: dict[str, Any] = {"whoami": await client.whoami()}
+            results["ada"] = await client.query(
+                {"user.id": 1}, ["user.name", "user.age", "user.credit_score"]
+            )
+            results["failing"] = await client.query({"user.id": FAILING_USER_ID}, ["user.credit_score"])
+            results["upload"] = await client.upload_features(
+                {"user.id": [user_id], "user.name": ["Recorded Name"]}
+            )
+            results["uploaded"] = await client.query({"user.id": user_id}, ["user.name"])
+            run = await client.trigger_resolver_run(
+                "resolvers.get_user_name", idempotency_key=f"cassette-{flavor}"
+            )
+            results["run"] = run
+            results["status"] = await client.get_run_status(run.id)
+            return results
+
+    return asyncio.run(main())
+
+
+@pytest.mark.vcr
+def test_data_plane(flavor: str, target: Target, vcr: Any, recording: bool) -> None:
+    results = run_data_plane(flavor, target.kwargs())
+    assert results["whoami"].user == RECORDED_CLIENT_ID
+    assert results["ada"].to_dict() == {
+        name: seeded_user(1)[name]  # type: ignore[index]
+        for name in ("user.name", "user.age", "user.credit_score")
+    }
+    assert results["failing"].get("user.credit_score").error.code == "RESOLVER_FAILED"
+    assert results["upload"].rows == 1
+    assert results["uploaded"].get_value("user.name") == "Recorded Name"
+    assert results["run"].idempotency_key == f"cassette-{flavor}"
+    assert results["status"].id == results["run"].id
+    paths = [r.path for r in vcr.requests]
+    assert paths == [
+        "/v1/oauth/token",
+        "/v1/who-am-i",
+        "/v1/query/online",
+        "/v1/query/online",
+        "/v1/upload_features",
+        "/v1/query/online",
+        "/v1/runs/trigger",
+        f"/v1/runs/{results['run'].id}",
+    ]
+    # Queries went to the engine address the token named; everything else to the API server.
+    api_port = vcr.requests[0].port
+    ports = {r.path: r.port for r in vcr.requests}
+    assert ports["/v1/query/online"] != api_port
+    assert ports["/v1/upload_features"] == api_port
+    if not recording:
+        assert vcr.play_count == len(paths)
+
+
 def test_every_test_here_has_its_cassette() -> None:
     expected = {
         f"{name}[{flavor}].yaml"
-        for name in ("test_exchange", "test_second_call_is_cached", "test_rejected_credentials")
+        for name in (
+            "test_exchange",
+            "test_second_call_is_cached",
+            "test_rejected_credentials",
+            "test_data_plane",
+        )
         for flavor in ("sync", "async")
     }
     present = {p.name for p in (CASSETTES / "test_cassettes").glob("*.yaml")}
