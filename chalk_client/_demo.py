@@ -1,19 +1,26 @@
 """``chalk-client demo``: the SDK end to end against a ChalkServer on loopback.
 
 It shows a token exchange, a cached second call that sends nothing, a refresh once the token
-enters its refresh buffer, the async client, and rejected credentials as a clear error.
+enters its refresh buffer, the async client, rejected credentials as a clear error, then the data
+plane: who-am-i, an online query routed to the engine, an upload and the query that sees it, an
+answer that carries a resolver error, a resolver run, and bad input refused before sending.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
 
+from chalk_client._cli import describe_result
 from chalk_client._client import AsyncChalkClient, ChalkClient
 from chalk_client._config import ChalkClientConfig
-from chalk_client._errors import ChalkAuthenticationError
+from chalk_client._errors import ChalkAuthenticationError, ChalkInputError, ChalkResultError
 from chalk_client._token import Token
+
+if TYPE_CHECKING:
+    from chalk_client.testing import ChalkServer
 
 __all__ = ["run_demo"]
 
@@ -86,5 +93,51 @@ def run_demo(out: TextIO, *, token_lifetime: float = 4.0) -> int:
             else:  # pragma: no cover - the server always rejects a wrong secret
                 say("   unexpected: the wrong secret was accepted")
                 return 1
+
+        say("\n6. The data plane")
+        _data_plane(server, config, say)
     say("\nDone.")
     return 0
+
+
+def _data_plane(server: ChalkServer, config: ChalkClientConfig, say: Callable[[str], None]) -> None:
+    from chalk_client.testing import FAILING_USER_ID
+
+    outputs = ["user.name", "user.age", "user.credit_score"]
+    with ChalkClient(config=config) as client:
+        me = client.whoami()
+        say(f"   whoami: user {me.user}, team {me.team_id}, environment {me.environment_id}")
+
+        server.clear_requests()
+        say("\n   query user.id=1 (include_meta=True):")
+        _indent(describe_result(client.query({"user.id": 1}, outputs, include_meta=True)), say)
+        served_by = [r.served_by for r in server.requests if r.path == "/v1/query/online"]
+        say(f"   served by the {served_by[0]} address ({server.engine_url}), from the token's engines")
+
+        uploaded = client.upload_features({"user.id": [1], "user.name": ["Ada King"]})
+        say(f"\n   upload_features: {uploaded.rows} row of {', '.join(uploaded.features)}; then query again:")
+        _indent(describe_result(client.query({"user.id": 1}, ["user.name"], include_meta=True)), say)
+
+        say(
+            f"\n   query user.id={FAILING_USER_ID}, whose credit-score resolver fails: the error is on the result"
+        )
+        failing = client.query({"user.id": FAILING_USER_ID}, outputs)
+        _indent(describe_result(failing), say)
+        try:
+            failing.raise_for_errors()
+        except ChalkResultError as err:
+            say(f"   raise_for_errors(): {type(err).__name__}: {err}")
+
+        run = client.trigger_resolver_run("resolvers.get_credit_score")
+        status = client.get_run_status(run.id)
+        say(f"\n   trigger_resolver_run: {run.id} {run.status}; get_run_status: {status.status}")
+
+        try:
+            client.upload_features({"user.id": [1, 2], "user.name": ["only one"]})
+        except ChalkInputError as err:
+            say(f"   bad input, refused before sending: {err}")
+
+
+def _indent(text: str, say: Callable[[str], None]) -> None:
+    for line in text.rstrip("\n").split("\n"):
+        say(f"     {line}")

@@ -74,6 +74,12 @@ def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     assert "exchanges for 32 tasks: 1" in out
     assert "ChalkAuthenticationError" in out
     assert "not-the-secret" not in out
+    assert '"Ada Lovelace"' in out  # the data plane: a query ...
+    assert "served by the engine address" in out
+    assert '"Ada King"  (resolver resolvers.get_user_name, cache hit)' in out  # ... sees the upload
+    assert "error RESOLVER_FAILED" in out
+    assert "get_run_status: succeeded" in out
+    assert "refused before sending" in out
 
 
 def test_dev_server_prints_working_credentials_and_stops_on_ctrl_c() -> None:
@@ -109,3 +115,43 @@ def test_dev_server_prints_working_credentials_and_stops_on_ctrl_c() -> None:
             proc.wait(timeout=5)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def test_query_prints_a_table_and_exits_2_on_errors(
+    server: ChalkServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["query", "--input", "user.id=1", "--output", "user.name", "--output", "user.age"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ['user.name  "Ada Lovelace"', "user.age   19"]
+    assert main(["query", "--input", "user.id=13", "--output", "user.credit_score"]) == 2
+    out = capsys.readouterr().out
+    assert "error RESOLVER_FAILED" in out
+    assert "error: RESOLVER_FAILED (user.credit_score" in out
+
+
+def test_query_json(server: ChalkServer, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["query", "--input", "user.id=2", "--output", "user.name", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"data": {"user.name": "Alan Turing"}, "errors": []}
+
+
+def test_upload_then_query_and_whoami(server: ChalkServer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["upload", "--input", "user.id=1", "--input", "user.name=Ada", "--input", "user.age=37"]) == 0
+    assert capsys.readouterr().out.startswith("uploaded 1 row(s) of user.id, user.name, user.age")
+    assert server.rows_stored == 1
+    assert (
+        main(["query", "--input", "user.id=1", "--output", "user.name", "--output", "user.age", "--json"])
+        == 0
+    )
+    assert '"user.age": 37' in capsys.readouterr().out
+    assert main(["whoami"]) == 0
+    assert f"user:         {server.client_id}" in capsys.readouterr().out
+
+
+def test_bad_input_is_one_clear_line(server: ChalkServer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["upload", "--input", "user.id"]) == 1
+    assert "not FEATURE=VALUE" in capsys.readouterr().err
+    assert main(["upload", "--input", "user.id=1", "--input", "user.id=2", "--input", "user.name=x"]) == 1
+    assert "different lengths" in capsys.readouterr().err
+    assert server.rows_stored == 0
