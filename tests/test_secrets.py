@@ -97,3 +97,56 @@ def test_config_errors_never_show_the_secret(tmp_path: Any) -> None:
         )
     assert "allow_insecure_http" in str(info.value)
     assert SECRET not in "".join(traceback.format_exception(info.value))
+
+
+CALLS: list[Any] = [
+    lambda c: c.query({"user.id": 13}, ["user.name", "user.credit_score"], include_meta=True),
+    lambda c: c.upload_features({"user.id": 77, "user.name": "X"}),
+    lambda c: c.whoami(),
+    lambda c: c.trigger_resolver_run("resolvers.get_user_name"),
+    lambda c: c.get_run_status("no-such-run"),  # 404
+    lambda c: c.upload_features({"user.id": 77, "user.age": "old"}),  # errors in a 200 answer
+    lambda c: c.query({"user.id": 1}, ["user.name"], environment="nowhere"),  # unknown environment
+]
+
+
+@pytest.mark.parametrize("flavor", ["sync", "async"])
+def test_data_plane_calls_never_show_the_secret_or_token(
+    server: ChalkServer, debug_logs: pytest.LogCaptureFixture, flavor: str
+) -> None:
+    kwargs = {"client_id": server.client_id, "client_secret": SECRET, "api_server": server.url}
+    results: list[Any] = []
+    first_tokens: list[str] = []
+
+    def after_revoking(client: Any) -> Any:
+        first_tokens.append(client._tokens._entry.token.access_token)
+        server.revoke_tokens()  # the 401 path: invalidate, exchange, replay
+        return client.whoami()
+
+    if flavor == "sync":
+        with ChalkClient(**kwargs) as client:
+            for call in [*CALLS, after_revoking]:
+                try:
+                    results.append(call(client))
+                except ChalkSDKError as err:
+                    results.append(err)
+            tokens = [client.get_token().access_token]
+            texts = texts_of(client)
+    else:
+
+        async def main() -> tuple[list[str], list[str]]:
+            async with AsyncChalkClient(**kwargs) as client:
+                for call in [*CALLS, after_revoking]:
+                    try:
+                        results.append(await call(client))
+                    except ChalkSDKError as err:
+                        results.append(err)
+                return [(await client.get_token()).access_token], texts_of(client)
+
+        tokens, texts = asyncio.run(main())
+    errors = [r for r in results if isinstance(r, ChalkSDKError)]
+    assert len(errors) == 3, results  # the 404, the upload's errors, the environment
+    assert server.token_exchanges == 2
+    features = [f for r in results if hasattr(r, "raise_for_errors") for f in r]
+    assert first_tokens != tokens  # two distinct tokens, both looked for
+    assert_absent([SECRET, *first_tokens, *tokens], texts + texts_of(*results, *features), debug_logs)
