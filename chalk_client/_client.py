@@ -316,76 +316,6 @@ _CLIENT_ARGS_DOC = """
         sleep: How to wait between attempts (tests pass one that records the delays).
 """
 
-_QUERY_DOC = """Compute or look up feature values for one entity (an online query).
-
-        Args:
-            input: Primary keys and known values, e.g. ``{"user.id": 1}``; values are any JSON
-                (datetimes must be aware and are sent as ISO 8601).
-            output: The features to return, e.g. ``["user.name", "user.credit_score"]``.
-            now: Compute as of this time (an aware datetime; a naive one is an error).
-            staleness: Maximum age of cached values per feature, e.g. ``{"user.credit_score": "1h"}``.
-            tags: Resolver tags for this query.
-            query_name: A named query; sent as ``X-Chalk-Query-Name`` too.
-            correlation_id: An id to find this query in Chalk's logs.
-            include_meta: Ask for per-feature metadata (resolver, cache hit) and query facts.
-            explain: Ask for the query plan (in ``result.meta.explain_output``).
-            environment: This call's environment (id or name), instead of the client's.
-            branch: This call's branch, instead of the client's.
-            timeout: This call's timeout, instead of the client's.
-
-        Returns:
-            The values. Errors for single features are on the result (``errors``,
-            ``get(name).error``), not raised; call ``raise_for_errors()`` to raise them.
-
-        Raises:
-            ChalkInputError: an argument is invalid (nothing was sent).
-            ChalkAPIStatusError: the server refused the query (a subclass per status).
-            ChalkUnavailableError: the server or the network failed after the retries.
-"""
-
-_UPLOAD_DOC = """Write feature values: a column per feature, every column the same length.
-
-        A scalar counts as a column of one, so ``{"user.id": 1, "user.name": "Ada"}`` writes one row.
-        Uploads are not retried once they may have reached the server (a repeat could store the
-        rows twice); only a connection that never opened is retried.
-
-        Args:
-            input: Feature name to a value or a list of values.
-            correlation_id: An id to find this upload in Chalk's logs.
-            query_name: A name for the upload; sent as ``X-Chalk-Query-Name`` too.
-            environment: This call's environment, instead of the client's.
-            branch: This call's branch, instead of the client's.
-            timeout: This call's timeout, instead of the client's.
-
-        Returns:
-            What the server reported: rows sent and the trace id.
-
-        Raises:
-            ChalkInputError: empty input, a key that is not a string, or columns of different
-                lengths (nothing was sent).
-            ChalkResultError: the server answered with errors (nothing was stored).
-            ChalkConnectionError: the connection failed; the message says whether the upload may
-                have reached the server.
-"""
-
-_TRIGGER_DOC = """Start a run of a resolver.
-
-        Safe to retry: the trigger carries an idempotency key (yours, or one generated for this
-        call) that stays the same across attempts, so the server starts one run at most.
-
-        Args:
-            resolver_fqn: The resolver's fully qualified name.
-            lower_bound: Only rows observed at or after this time (aware datetime or ISO 8601).
-            upper_bound: Only rows observed before this time.
-            timestamping_mode: ``"feature_time"`` or ``"online_store_write_time"``.
-            persist_online: Whether to write the results to the online store.
-            persist_offline: Whether to write the results to the offline store.
-            idempotency_key: Triggers with the same key start one run.
-            environment: This call's environment, instead of the client's.
-            branch: This call's branch, instead of the client's.
-            timeout: This call's timeout, instead of the client's.
-"""
-
 
 class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]):
     """The synchronous Chalk client; safe to share between threads.
@@ -441,6 +371,37 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         branch: str | None = None,
         timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> OnlineQueryResult:
+        """Compute or look up feature values for one entity (an online query).
+
+        Args:
+            input: Primary keys and known values, e.g. ``{"user.id": 1}``; values are any JSON
+                (datetimes must be aware and are sent as ISO 8601).
+            output: The features to return, e.g. ``["user.name", "user.credit_score"]``.
+            now: Compute as of this time (an aware datetime; a naive one is an error).
+            staleness: Maximum age of cached values per feature, e.g. ``{"user.credit_score": "1h"}``.
+            tags: Resolver tags for this query.
+            query_name: A named query; sent as ``X-Chalk-Query-Name`` too.
+            correlation_id: An id to find this query in Chalk's logs.
+            include_meta: Ask for per-feature metadata (resolver, cache hit) and query facts.
+            explain: Ask for the query plan (in ``result.meta.explain_output``).
+            environment: This call's environment (id or name), instead of the client's.
+            branch: This call's branch, instead of the client's.
+            timeout: This call's timeout, instead of the client's.
+
+        Returns:
+            The values. Errors for single features are on the result (``errors``,
+            ``get(name).error``), not raised; call ``raise_for_errors()`` to raise them.
+
+        Raises:
+            ChalkInputError: an argument is invalid (nothing was sent).
+            ChalkAPIStatusError: the server refused the query (a subclass per status).
+            ChalkUnavailableError: the server or the network failed after the retries.
+
+        Example::
+
+            result = client.query(input={"user.id": 1}, output=["user.name", "user.credit_score"])
+            print(result.get_value("user.name"), result.errors)
+        """
         call = _calls.online_query_call(
             input,
             output,
@@ -456,16 +417,6 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         )
         return self._drive(self._flow(call, _calls.parse_online_query, timeout))
 
-    query.__doc__ = (
-        _QUERY_DOC
-        + """
-        Example::
-
-            result = client.query(input={"user.id": 1}, output=["user.name", "user.credit_score"])
-            print(result.get_value("user.name"), result.errors)
-"""
-    )
-
     def upload_features(
         self,
         input: Mapping[str, Any],
@@ -476,6 +427,34 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         branch: str | None = None,
         timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> UploadResult:
+        """Write feature values: a column per feature, every column the same length.
+
+        A scalar counts as a column of one, so ``{"user.id": 1, "user.name": "Ada"}`` writes one row.
+        Uploads are not retried once they may have reached the server (a repeat could store the
+        rows twice); only a connection that never opened is retried.
+
+        Args:
+            input: Feature name to a value or a list of values.
+            correlation_id: An id to find this upload in Chalk's logs.
+            query_name: A name for the upload; sent as ``X-Chalk-Query-Name`` too.
+            environment: This call's environment, instead of the client's.
+            branch: This call's branch, instead of the client's.
+            timeout: This call's timeout, instead of the client's.
+
+        Returns:
+            What the server reported: rows sent and the trace id.
+
+        Raises:
+            ChalkInputError: empty input, a key that is not a string, or columns of different
+                lengths (nothing was sent).
+            ChalkResultError: the server answered with errors (nothing was stored).
+            ChalkConnectionError: the connection failed; the message says whether the upload may
+                have reached the server.
+
+        Example::
+
+            client.upload_features({"user.id": [1, 2], "user.name": ["Ada", "Grace"]})
+        """
         call = _calls.upload_features_call(
             input,
             correlation_id=correlation_id,
@@ -484,15 +463,6 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
             branch=branch,
         )
         return self._drive(self._flow(call, _calls.parse_upload, timeout))
-
-    upload_features.__doc__ = (
-        _UPLOAD_DOC
-        + """
-        Example::
-
-            client.upload_features({"user.id": [1, 2], "user.name": ["Ada", "Grace"]})
-"""
-    )
 
     def whoami(
         self,
@@ -524,6 +494,28 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         branch: str | None = None,
         timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> ResolverRun:
+        """Start a run of a resolver.
+
+        Safe to retry: the trigger carries an idempotency key (yours, or one generated for this
+        call) that stays the same across attempts, so the server starts one run at most.
+
+        Args:
+            resolver_fqn: The resolver's fully qualified name.
+            lower_bound: Only rows observed at or after this time (aware datetime or ISO 8601).
+            upper_bound: Only rows observed before this time.
+            timestamping_mode: ``"feature_time"`` or ``"online_store_write_time"``.
+            persist_online: Whether to write the results to the online store.
+            persist_offline: Whether to write the results to the offline store.
+            idempotency_key: Triggers with the same key start one run.
+            environment: This call's environment, instead of the client's.
+            branch: This call's branch, instead of the client's.
+            timeout: This call's timeout, instead of the client's.
+
+        Example::
+
+            run = client.trigger_resolver_run("resolvers.get_credit_score")
+            print(run.id, run.status)
+        """
         call = _calls.trigger_run_call(
             resolver_fqn,
             lower_bound=lower_bound,
@@ -536,16 +528,6 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
             branch=branch,
         )
         return self._drive(self._flow(call, _calls.parse_run, timeout))
-
-    trigger_resolver_run.__doc__ = (
-        _TRIGGER_DOC
-        + """
-        Example::
-
-            run = client.trigger_resolver_run("resolvers.get_credit_score")
-            print(run.id, run.status)
-"""
-    )
 
     def get_run_status(
         self,
@@ -672,6 +654,37 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
         branch: str | None = None,
         timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> OnlineQueryResult:
+        """Compute or look up feature values for one entity (an online query).
+
+        Args:
+            input: Primary keys and known values, e.g. ``{"user.id": 1}``; values are any JSON
+                (datetimes must be aware and are sent as ISO 8601).
+            output: The features to return, e.g. ``["user.name", "user.credit_score"]``.
+            now: Compute as of this time (an aware datetime; a naive one is an error).
+            staleness: Maximum age of cached values per feature, e.g. ``{"user.credit_score": "1h"}``.
+            tags: Resolver tags for this query.
+            query_name: A named query; sent as ``X-Chalk-Query-Name`` too.
+            correlation_id: An id to find this query in Chalk's logs.
+            include_meta: Ask for per-feature metadata (resolver, cache hit) and query facts.
+            explain: Ask for the query plan (in ``result.meta.explain_output``).
+            environment: This call's environment (id or name), instead of the client's.
+            branch: This call's branch, instead of the client's.
+            timeout: This call's timeout, instead of the client's.
+
+        Returns:
+            The values. Errors for single features are on the result (``errors``,
+            ``get(name).error``), not raised; call ``raise_for_errors()`` to raise them.
+
+        Raises:
+            ChalkInputError: an argument is invalid (nothing was sent).
+            ChalkAPIStatusError: the server refused the query (a subclass per status).
+            ChalkUnavailableError: the server or the network failed after the retries.
+
+        Example::
+
+            result = await client.query(input={"user.id": 1}, output=["user.name"])
+            print(result.get_value("user.name"), result.errors)
+        """
         call = _calls.online_query_call(
             input,
             output,
@@ -687,16 +700,6 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
         )
         return await self._drive(self._flow(call, _calls.parse_online_query, timeout))
 
-    query.__doc__ = (
-        _QUERY_DOC
-        + """
-        Example::
-
-            result = await client.query(input={"user.id": 1}, output=["user.name"])
-            print(result.get_value("user.name"), result.errors)
-"""
-    )
-
     async def upload_features(
         self,
         input: Mapping[str, Any],
@@ -707,6 +710,34 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
         branch: str | None = None,
         timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> UploadResult:
+        """Write feature values: a column per feature, every column the same length.
+
+        A scalar counts as a column of one, so ``{"user.id": 1, "user.name": "Ada"}`` writes one row.
+        Uploads are not retried once they may have reached the server (a repeat could store the
+        rows twice); only a connection that never opened is retried.
+
+        Args:
+            input: Feature name to a value or a list of values.
+            correlation_id: An id to find this upload in Chalk's logs.
+            query_name: A name for the upload; sent as ``X-Chalk-Query-Name`` too.
+            environment: This call's environment, instead of the client's.
+            branch: This call's branch, instead of the client's.
+            timeout: This call's timeout, instead of the client's.
+
+        Returns:
+            What the server reported: rows sent and the trace id.
+
+        Raises:
+            ChalkInputError: empty input, a key that is not a string, or columns of different
+                lengths (nothing was sent).
+            ChalkResultError: the server answered with errors (nothing was stored).
+            ChalkConnectionError: the connection failed; the message says whether the upload may
+                have reached the server.
+
+        Example::
+
+            await client.upload_features({"user.id": [1, 2], "user.name": ["Ada", "Grace"]})
+        """
         call = _calls.upload_features_call(
             input,
             correlation_id=correlation_id,
@@ -715,15 +746,6 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             branch=branch,
         )
         return await self._drive(self._flow(call, _calls.parse_upload, timeout))
-
-    upload_features.__doc__ = (
-        _UPLOAD_DOC
-        + """
-        Example::
-
-            await client.upload_features({"user.id": [1, 2], "user.name": ["Ada", "Grace"]})
-"""
-    )
 
     async def whoami(
         self,
@@ -755,6 +777,27 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
         branch: str | None = None,
         timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> ResolverRun:
+        """Start a run of a resolver.
+
+        Safe to retry: the trigger carries an idempotency key (yours, or one generated for this
+        call) that stays the same across attempts, so the server starts one run at most.
+
+        Args:
+            resolver_fqn: The resolver's fully qualified name.
+            lower_bound: Only rows observed at or after this time (aware datetime or ISO 8601).
+            upper_bound: Only rows observed before this time.
+            timestamping_mode: ``"feature_time"`` or ``"online_store_write_time"``.
+            persist_online: Whether to write the results to the online store.
+            persist_offline: Whether to write the results to the offline store.
+            idempotency_key: Triggers with the same key start one run.
+            environment: This call's environment, instead of the client's.
+            branch: This call's branch, instead of the client's.
+            timeout: This call's timeout, instead of the client's.
+
+        Example::
+
+            run = await client.trigger_resolver_run("resolvers.get_credit_score")
+        """
         call = _calls.trigger_run_call(
             resolver_fqn,
             lower_bound=lower_bound,
@@ -767,15 +810,6 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             branch=branch,
         )
         return await self._drive(self._flow(call, _calls.parse_run, timeout))
-
-    trigger_resolver_run.__doc__ = (
-        _TRIGGER_DOC
-        + """
-        Example::
-
-            run = await client.trigger_resolver_run("resolvers.get_credit_score")
-"""
-    )
 
     async def get_run_status(
         self,
