@@ -73,10 +73,18 @@ def never_sent(error: httpx.TransportError) -> bool:
     return isinstance(error, _NEVER_SENT)
 
 
+def jittered_backoff(failures: int, *, initial: float, cap: float, jitter: float, rand: float) -> float:
+    """`initial` doubling per failure (1-based) up to `cap`, cut by up to `jitter` (a fraction) at random.
+
+    The one backoff formula of the SDK: API-call retries and token exchanges both use it.
+    """
+    nominal = min(cap, initial * 2.0 ** min(max(failures, 1) - 1, 16))
+    return nominal * (1.0 - jitter * rand)
+
+
 def backoff(attempt: int, rand: float) -> float:
     """The delay after failed attempt number `attempt` (1-based): 0.5 s doubling to 8 s, jittered."""
-    nominal = min(MAX_DELAY, INITIAL_DELAY * 2.0 ** min(max(attempt, 1) - 1, 16))
-    return nominal * (1.0 - JITTER * rand)
+    return jittered_backoff(attempt, initial=INITIAL_DELAY, cap=MAX_DELAY, jitter=JITTER, rand=rand)
 
 
 def decide_retry(

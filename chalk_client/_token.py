@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Final, Protocol
 
 import attrs
 
+from chalk_client._retry import jittered_backoff
+
 if TYPE_CHECKING:
     from chalk_openapi.models.token_response import TokenResponse
 
@@ -219,8 +221,9 @@ def make_entry(
 
 def backoff_delay(failures: int, jitter: float = 0.0) -> float:
     """Seconds to wait before the next exchange after `failures` failures in a row (>= 1)."""
-    nominal = min(BACKOFF_MAX, BACKOFF_INITIAL * 2.0 ** min(max(failures, 1) - 1, 16))
-    return nominal * (1.0 - BACKOFF_JITTER * jitter)
+    return jittered_backoff(
+        failures, initial=BACKOFF_INITIAL, cap=BACKOFF_MAX, jitter=BACKOFF_JITTER, rand=jitter
+    )
 
 
 def _opt_str(value: object) -> str | None:
