@@ -385,6 +385,8 @@ def _feature_mapping(value: object, name: str) -> dict[str, Any]:
 
 
 def _column(value: object, name: str) -> list[Any]:
+    if isinstance(value, set | frozenset):
+        raise ChalkInputError(f"input[{name!r}] is a set, which has no order; pass a list")
     if isinstance(value, str | bytes | bytearray | Mapping) or not _is_iterable_column(value):
         return [value]  # a scalar (or a struct value): a column of one
     tolist = getattr(value, "tolist", None)
@@ -401,7 +403,8 @@ def _column(value: object, name: str) -> list[Any]:
 def _is_iterable_column(value: object) -> bool:
     if isinstance(value, list | tuple | Sequence):
         return True
-    return hasattr(value, "__len__") and hasattr(value, "__iter__") and getattr(value, "shape", ()) != ()
+    # Array-likes (numpy, pandas) count as columns, except zero-dimensional arrays (shape ()).
+    return hasattr(value, "__len__") and hasattr(value, "__iter__") and getattr(value, "shape", None) != ()
 
 
 def _strings(value: object, name: str) -> list[str]:

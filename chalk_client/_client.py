@@ -42,7 +42,7 @@ from chalk_client._http import (
 )
 from chalk_client._responses import error_for_status, parse_model, transport_error
 from chalk_client._results import OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
-from chalk_client._retry import DEFAULT_MAX_RETRIES, Idempotency, RetryDecision, decide_retry, never_sent
+from chalk_client._retry import DEFAULT_MAX_RETRIES, Idempotency, decide_retry, never_sent
 from chalk_client._routing import route
 from chalk_client._token import DEFAULT_REFRESH_BUFFER, Clock, SystemClock, Token
 from chalk_client._token_cache import TokenCache
@@ -194,6 +194,7 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
 
     def _flow(self, call: Call, parse: _Parser[_R], timeout: TimeoutArg | UseClientDefault) -> _Flow[_R]:
         """Every attempt of `call`, as commands for a driver; returns the parsed answer or raises."""
+        effective = self._timeout if isinstance(timeout, UseClientDefault) else as_timeout(timeout)
         token, exchanged = yield _NEED_TOKEN
         where = route(
             self._config,
@@ -203,7 +204,6 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
             branch=call.branch,
             query_name=call.query_name,
         )
-        effective = self._timeout if isinstance(timeout, UseClientDefault) else as_timeout(timeout)
         request = build_request(call, where, user_agent=USER_AGENT, timeout=effective)
         attempt = 0
         while True:
@@ -229,7 +229,7 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
                     attempt,
                     decision.reason,
                 )
-                raise self._failure(call, request, outcome, attempt, decision)
+                raise self._failure(call, request, outcome, attempt)
             logger.debug(
                 "%s %s: retry %d of %d in %.2f s: %s",
                 call.method,
@@ -247,7 +247,6 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
         request: httpx.Request,
         outcome: httpx.Response | httpx.TransportError,
         attempts: int,
-        decision: RetryDecision,
     ) -> Exception:
         """The error a call ends with after its last attempt."""
         if isinstance(outcome, httpx.Response):

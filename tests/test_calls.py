@@ -178,6 +178,11 @@ def test_upload_scalars_are_columns_of_one_and_tuples_and_array_likes_are_column
     assert two.rows == 2
 
 
+def test_upload_refuses_sets_whose_order_is_undefined() -> None:
+    with pytest.raises(ChalkInputError, match="no order"):
+        upload_features_call({"user.id": {1, 2}})
+
+
 def test_trigger_arguments() -> None:
     with pytest.raises(ChalkInputError, match="before"):
         trigger_run_call("r", lower_bound="2026-02-01T00:00:00Z", upper_bound="2026-01-01T00:00:00Z")
