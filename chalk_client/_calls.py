@@ -20,11 +20,11 @@ import attrs
 import httpx
 
 from chalk_client._errors import ChalkInputError, ChalkResultError
-from chalk_client._responses import invalid_response, json_object, parse_model
+from chalk_client._responses import MODEL_ERRORS, invalid_response, json_object, parse_model
 from chalk_client._results import OnlineQueryResult, QueryMeta, ResolverRun, UploadResult, WhoAmI
 from chalk_client._retry import Idempotency
 from chalk_client._routing import Plane, Route
-from chalk_client._token import parse_rfc3339
+from chalk_client._token import opt_str, parse_rfc3339
 
 __all__ = ["Call", "build_request", "encode_json"]
 
@@ -87,8 +87,14 @@ def online_query_call(
     explain: bool = False,
     environment: str | None = None,
     branch: str | None = None,
+    default_branch: str | None = None,
 ) -> Call:
-    """The online query request, or :class:`ChalkInputError` naming the bad argument."""
+    """The online query request, or :class:`ChalkInputError` naming the bad argument.
+
+    `branch` is the call's own; `default_branch` the client's, used when the call names none (the
+    body carries it as ``branch_id``).
+    """
+    branch = _optional_string(branch, "branch") or default_branch
     inputs = _feature_mapping(input, "input")
     if not inputs:
         raise ChalkInputError("input is empty: give at least one primary key, e.g. {'user.id': 1}")
@@ -122,7 +128,7 @@ def online_query_call(
         body=encode_json(body, "input"),
         query_name=query_name,
         environment=_optional_string(environment, "environment"),
-        branch=_optional_string(branch, "branch"),
+        branch=branch,
     )
 
 
@@ -262,7 +268,9 @@ def parse_whoami(call: Call, response: httpx.Response, secrets: Iterable[str | N
     from chalk_openapi.models.who_am_i_response import WhoAmIResponse
 
     parsed = parse_model(WhoAmIResponse, response, required=("user",), secrets=secrets)
-    return WhoAmI(user=parsed.user, environment_id=_opt(parsed.environment_id), team_id=_opt(parsed.team_id))
+    return WhoAmI(
+        user=parsed.user, environment_id=opt_str(parsed.environment_id), team_id=opt_str(parsed.team_id)
+    )
 
 
 def trigger_run_call(
@@ -470,13 +478,9 @@ def _chalk_error(raw: object, response: httpx.Response, where: str) -> Any:  # n
     if isinstance(raw, Mapping) and isinstance(raw.get("code"), str) and isinstance(raw.get("message"), str):
         try:
             return ChalkError.from_dict(raw)
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except MODEL_ERRORS:
             pass
     raise invalid_response(response, f"{where} is not a ChalkError object (code and message strings)")
-
-
-def _opt(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def _is_number(value: object) -> bool:

@@ -412,7 +412,8 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
             include_meta=include_meta,
             explain=explain,
             environment=environment,
-            branch=branch or self._config.branch,
+            branch=branch,
+            default_branch=self._config.branch,
         )
         return self._drive(self._flow(call, _calls.parse_online_query, timeout))
 
@@ -695,7 +696,8 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             include_meta=include_meta,
             explain=explain,
             environment=environment,
-            branch=branch or self._config.branch,
+            branch=branch,
+            default_branch=self._config.branch,
         )
         return await self._drive(self._flow(call, _calls.parse_online_query, timeout))
 

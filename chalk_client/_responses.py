@@ -37,6 +37,7 @@ from chalk_client._errors import (
 )
 
 __all__ = [
+    "MODEL_ERRORS",
     "error_for_status",
     "invalid_response",
     "json_object",
@@ -59,7 +60,7 @@ _HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTAL
 
 # The exceptions a generated `from_dict` raises on a body of the wrong shape: a missing key
 # (KeyError), a list where a dict belongs (TypeError, AttributeError), a bad enum (ValueError).
-_MODEL_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
+MODEL_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 
 
 class _FromDict(Protocol):
@@ -89,7 +90,7 @@ def parse_model(
             raise invalid_response(response, f"the field {name!r} is missing or not a non-empty string")
     try:
         return model.from_dict(data)
-    except _MODEL_ERRORS as err:
+    except MODEL_ERRORS as err:
         raise invalid_response(
             response, f"it does not match the {model.__name__} schema ({type(err).__name__})"
         ) from None
@@ -120,7 +121,7 @@ def error_for_status(
     for item in raw_errors:
         try:
             errors.append(ChalkError.from_dict(item))
-        except _MODEL_ERRORS:
+        except MODEL_ERRORS:
             continue  # one malformed entry must not hide the status and detail
     secrets = list(secrets)
     common: dict[str, Any] = {

@@ -205,11 +205,11 @@ def make_entry(
         access_token=response.access_token,  # checked non-empty by parse_model
         expires_at=datetime.fromtimestamp(started_wall + lifetime, tz=UTC),
         token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
-        primary_environment=_opt_str(opt(response.primary_environment)),
+        primary_environment=opt_str(opt(response.primary_environment)),
         engines=_str_map(opt(response.engines)),
         grpc_engines=_str_map(opt(response.grpc_engines)),
         environment_id_to_name=_str_map(opt(response.environment_id_to_name)),
-        api_server=_opt_str(opt(response.api_server)),
+        api_server=opt_str(opt(response.api_server)),
     )
     deadline = started_monotonic + lifetime
     return TokenEntry(
@@ -226,7 +226,8 @@ def backoff_delay(failures: int, jitter: float = 0.0) -> float:
     )
 
 
-def _opt_str(value: object) -> str | None:
+def opt_str(value: object) -> str | None:
+    """`value` if it is a non-empty string, else None."""
     return value if isinstance(value, str) and value else None
 
 

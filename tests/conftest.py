@@ -57,6 +57,19 @@ class FakeClock:
         self.wall += seconds
 
 
+class ServerClock:
+    """ChalkServer's wall clock (a callable), moved only when told to."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

@@ -15,19 +15,10 @@ from chalk_client import (
     ChalkResultError,
 )
 from chalk_client.testing import FAILING_USER_ID, ChalkServer, seeded_user
+from tests.conftest import ServerClock
 from tests.fake_api import Both
 
 OUTPUTS = ["user.name", "user.age", "user.credit_score"]
-
-
-class ServerClock:
-    """The server's wall clock, moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(scope="module")

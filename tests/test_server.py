@@ -21,31 +21,19 @@ import pytest
 
 from chalk_client.testing import ChalkServer, _server
 from chalk_client.testing._http import App, Request, Response, Router, json_response
+from tests.conftest import ServerClock
 
 TOKEN_PATH = "/v1/oauth/token"
 NOW = 1_800_000_000.0  # 2027-01-15T08:00:00Z
 
 
-class FakeClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self, now: float = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+@pytest.fixture
+def clock() -> ServerClock:
+    return ServerClock()
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def server(clock: FakeClock) -> Iterator[ChalkServer]:
+def server(clock: ServerClock) -> Iterator[ChalkServer]:
     with ChalkServer(clock=clock) as running:
         yield running
 
@@ -281,7 +269,7 @@ def test_counts_are_exact_under_concurrency(server: ChalkServer) -> None:
     assert server.token_exchanges == 40
 
 
-def test_fractional_lifetime_is_exact_in_expires_at(clock: FakeClock) -> None:
+def test_fractional_lifetime_is_exact_in_expires_at(clock: ServerClock) -> None:
     with ChalkServer(clock=clock, token_lifetime=0.25) as server, httpx.Client(base_url=server.url) as http:
         body = exchange(http, server).json()
     assert body["expires_in"] == 1
@@ -460,7 +448,7 @@ def test_revoked_tokens_are_invalid(server: ChalkServer, http: httpx.Client) -> 
     assert server.is_valid_token(token_of(http, server))
 
 
-def test_tokens_expire_by_the_server_clock(clock: FakeClock) -> None:
+def test_tokens_expire_by_the_server_clock(clock: ServerClock) -> None:
     with ChalkServer(clock=clock, token_lifetime=0.2) as server, httpx.Client(base_url=server.url) as http:
         token = token_of(http, server)
         clock.now = NOW + 0.199

@@ -38,6 +38,7 @@ from chalk_client.testing import (
 )
 from chalk_client.testing._http import Request
 from chalk_client.testing._log import RequestLog
+from tests.conftest import ServerClock
 
 TOKEN_PATH = "/v1/oauth/token"
 QUERY_PATH = "/v1/query/online"
@@ -49,26 +50,13 @@ NOW_TEXT = "2027-01-15T08:00:00.000000Z"
 ALL_FEATURES = ["user.id", "user.name", "user.age", "user.credit_score"]
 
 
-class FakeClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self, now: float = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+@pytest.fixture
+def clock() -> ServerClock:
+    return ServerClock()
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def server(clock: FakeClock) -> Iterator[ChalkServer]:
+def server(clock: ServerClock) -> Iterator[ChalkServer]:
     with ChalkServer(clock=clock) as running:
         yield running
 
@@ -223,7 +211,7 @@ def test_query_answers_the_seeded_values(http: httpx.Client, token: str, user_id
     assert isinstance(answer.meta, Unset)
 
 
-def test_ts_follows_the_server_clock_in_utc(http: httpx.Client, token: str, clock: FakeClock) -> None:
+def test_ts_follows_the_server_clock_in_utc(http: httpx.Client, token: str, clock: ServerClock) -> None:
     clock.advance(90.5)
     (result,) = query(http, token, query_body(1, ["user.name"])).data
     assert isinstance(result.ts, str)
@@ -446,7 +434,7 @@ def test_every_endpoint_wants_a_valid_token(
 
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS)
 def test_revoked_and_expired_tokens_are_401(
-    http: httpx.Client, server: ChalkServer, clock: FakeClock, method: str, path: str, body: Any
+    http: httpx.Client, server: ChalkServer, clock: ServerClock, method: str, path: str, body: Any
 ) -> None:
     token = token_body(http, server)["access_token"]
     server.revoke_tokens()
@@ -802,7 +790,7 @@ def run_status(http: httpx.Client, token: str, run_id: str) -> RunResponse:
     return RunResponse.from_dict(response.json())
 
 
-def test_a_run_is_received_then_succeeds_by_the_server_clock(clock: FakeClock) -> None:
+def test_a_run_is_received_then_succeeds_by_the_server_clock(clock: ServerClock) -> None:
     with ChalkServer(clock=clock, run_duration=60) as server, httpx.Client(base_url=server.url) as http:
         token = token_body(http, server)["access_token"]
         run = trigger(
@@ -846,7 +834,7 @@ def test_with_no_run_duration_a_run_succeeds_at_once(
 
 
 def test_an_idempotency_key_starts_one_run(
-    http: httpx.Client, server: ChalkServer, token: str, clock: FakeClock
+    http: httpx.Client, server: ChalkServer, token: str, clock: ServerClock
 ) -> None:
     server.run_duration = 5
     first = trigger(http, token, resolver_fqn="resolvers.get_user_age", idempotency_key="k-1")
