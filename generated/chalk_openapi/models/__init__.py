@@ -2,11 +2,20 @@
 
 from .chalk_error import ChalkError
 from .chalk_exception import ChalkException
+from .dataset_response import DatasetResponse
+from .dataset_revision import DatasetRevision
 from .error_category import ErrorCategory
 from .error_code import ErrorCode
 from .error_response import ErrorResponse
 from .feature_meta import FeatureMeta
 from .feature_result import FeatureResult
+from .job_progress_response import JobProgressResponse
+from .job_report import JobReport
+from .job_status import JobStatus
+from .offline_query_input import OfflineQueryInput
+from .offline_query_request import OfflineQueryRequest
+from .offline_query_status_request import OfflineQueryStatusRequest
+from .offline_query_status_response import OfflineQueryStatusResponse
 from .online_query_context import OnlineQueryContext
 from .online_query_request import OnlineQueryRequest
 from .online_query_request_inputs import OnlineQueryRequestInputs
@@ -34,11 +43,20 @@ from .who_am_i_response import WhoAmIResponse
 __all__ = (
     "ChalkError",
     "ChalkException",
+    "DatasetResponse",
+    "DatasetRevision",
     "ErrorCategory",
     "ErrorCode",
     "ErrorResponse",
     "FeatureMeta",
     "FeatureResult",
+    "JobProgressResponse",
+    "JobReport",
+    "JobStatus",
+    "OfflineQueryInput",
+    "OfflineQueryRequest",
+    "OfflineQueryStatusRequest",
+    "OfflineQueryStatusResponse",
     "OnlineQueryContext",
     "OnlineQueryRequest",
     "OnlineQueryRequestInputs",
