@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar
 import attrs
 import httpx
 
-from chalk_client import _calls
+from chalk_client import _calls, _offline
 from chalk_client._auth import TOKEN_EXTENSION, BearerAuth
 from chalk_client._calls import Call, build_request
 from chalk_client._config import ChalkClientConfig
@@ -40,6 +40,7 @@ from chalk_client._http import (
     UseClientDefault,
     as_timeout,
 )
+from chalk_client._offline import AsyncOfflineQuery, OfflineQuery, ProgressCallback, _Where
 from chalk_client._responses import error_for_status, parse_model, transport_error
 from chalk_client._results import OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
 from chalk_client._retry import DEFAULT_MAX_RETRIES, Idempotency, decide_retry, never_sent
@@ -189,6 +190,45 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
         """The SDK error for a token request that never got a full answer."""
         url = self._config.api_server.rstrip("/") + kwargs["url"]
         return transport_error(err, method=kwargs["method"].upper(), url=url)
+
+    def _offline_submission(
+        self,
+        input: object,
+        output: Sequence[str],
+        *,
+        required_output: Sequence[str],
+        dataset_name: str | None,
+        max_samples: int | None,
+        recompute_features: bool,
+        lower_bound: datetime | str | None,
+        upper_bound: datetime | str | None,
+        tags: Sequence[str] | None,
+        correlation_id: str | None,
+        environment: str | None,
+        branch: str | None,
+        timeout: float | None,
+    ) -> tuple[Call, _Where]:
+        """The submit call of an offline query, and where the job's later calls go."""
+        _offline.check_wait_timeout(timeout)
+        where = _Where(
+            environment=_calls._optional_string(environment, "environment"),
+            branch=_calls._optional_string(branch, "branch") or self._config.branch,
+        )
+        call = _offline.submit_call(
+            input,
+            output,
+            required_output=required_output,
+            dataset_name=dataset_name,
+            max_samples=max_samples,
+            recompute_features=recompute_features,
+            lower_bound=lower_bound,
+            upper_bound=upper_bound,
+            tags=tags,
+            correlation_id=correlation_id,
+            environment=where.environment,
+            branch=where.branch,
+        )
+        return call, where
 
     # -- one call: route, attempts, answer -------------------------------------------------------
 
@@ -547,6 +587,107 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         call = _calls.run_status_call(run_id, environment=environment, branch=branch)
         return self._drive(self._flow(call, _calls.parse_run, timeout))
 
+    def offline_query(
+        self,
+        input: object = None,
+        output: Sequence[str] = (),
+        *,
+        required_output: Sequence[str] = (),
+        dataset_name: str | None = None,
+        max_samples: int | None = None,
+        recompute_features: bool = False,
+        lower_bound: datetime | str | None = None,
+        upper_bound: datetime | str | None = None,
+        tags: Sequence[str] | None = None,
+        correlation_id: str | None = None,
+        environment: str | None = None,
+        branch: str | None = None,
+        wait: bool = False,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        cancel_on_timeout: bool = False,
+    ) -> OfflineQuery:
+        """Start an offline query: a dataset computed in the background, as parquet files.
+
+        The job runs on the server; the handle returned polls it, reports progress, downloads its
+        parquet files and reads them as tables.
+
+        Args:
+            input: The rows to compute features for: a mapping of feature name to column (equal
+                lengths; datetimes must be aware), or a pandas, polars or pyarrow table. None: let
+                the server sample the entities.
+            output: The features to compute, e.g. ``["user.credit_score"]``.
+            required_output: Features every row must have; rows missing one are dropped.
+            dataset_name: Name the resulting dataset (a name used again gets a new version).
+            max_samples: Keep at most this many rows.
+            recompute_features: Compute every feature anew instead of reading stored values.
+            lower_bound: Only values observed at or after this time (aware datetime or ISO 8601).
+            upper_bound: Only values observed before this time.
+            tags: Resolver tags.
+            correlation_id: An id to find this query in Chalk's logs.
+            environment: This query's environment, instead of the client's.
+            branch: This query's branch, instead of the client's.
+            wait: Wait for the job before returning (see ``OfflineQuery.wait``).
+            timeout: With `wait`, seconds to wait at most (None: no limit).
+            on_progress: Called with an ``OfflineQueryStatus`` as the job progresses (while
+                waiting, here or in ``wait()``).
+            cancel_on_timeout: With `wait` and `timeout`, cancel the job when the time runs out.
+
+        Raises:
+            ChalkInputError: an argument is invalid (nothing was sent).
+            ChalkResultError: the server refused the query in its answer.
+            ChalkOfflineQueryError: with `wait`, the job failed or was cancelled.
+            ChalkOfflineQueryTimeoutError: with `wait`, it did not finish within `timeout`.
+
+        Example::
+
+            job = client.offline_query(input={"user.id": [1, 2]}, output=["user.credit_score"])
+            frame = job.wait(timeout=600, on_progress=print).to_pandas()
+        """
+        call, where = self._offline_submission(
+            input,
+            output,
+            required_output=required_output,
+            dataset_name=dataset_name,
+            max_samples=max_samples,
+            recompute_features=recompute_features,
+            lower_bound=lower_bound,
+            upper_bound=upper_bound,
+            tags=tags,
+            correlation_id=correlation_id,
+            environment=environment,
+            branch=branch,
+            timeout=timeout,
+        )
+        submitted = self._drive(self._flow(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
+        job = OfflineQuery(self, submitted, where, on_progress)
+        if wait:
+            job.wait(timeout, cancel_on_timeout=cancel_on_timeout)
+        return job
+
+    def get_offline_query(
+        self,
+        job_id: str,
+        *,
+        environment: str | None = None,
+        branch: str | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> OfflineQuery:
+        """A handle on an offline query job started earlier (by this process or another).
+
+        Example::
+
+            job = client.get_offline_query("job-id")
+            print(job.status())
+        """
+        where = _Where(
+            environment=_calls._optional_string(environment, "environment"),
+            branch=_calls._optional_string(branch, "branch") or self._config.branch,
+        )
+        call = _offline.revision_call(job_id, where)
+        submitted = self._drive(self._flow(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
+        return OfflineQuery(self, submitted, where, on_progress)
+
     def close(self) -> None:
         """Close the connection pool. The client cannot be used afterwards."""
         self._closed = True
@@ -579,10 +720,13 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
                 except httpx.TransportError as err:
                     reply = err
             elif isinstance(command, _Pause):
-                (self._sleep or time.sleep)(command.seconds)
+                self._pause(command.seconds)
                 reply = None
             else:
                 reply = self._tokens.acquire(self._exchange)
+
+    def _pause(self, seconds: float) -> None:
+        (self._sleep or time.sleep)(seconds)
 
     def _exchange(self) -> TokenResponse:
         if self._closed:
@@ -829,6 +973,107 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
         call = _calls.run_status_call(run_id, environment=environment, branch=branch)
         return await self._drive(self._flow(call, _calls.parse_run, timeout))
 
+    async def offline_query(
+        self,
+        input: object = None,
+        output: Sequence[str] = (),
+        *,
+        required_output: Sequence[str] = (),
+        dataset_name: str | None = None,
+        max_samples: int | None = None,
+        recompute_features: bool = False,
+        lower_bound: datetime | str | None = None,
+        upper_bound: datetime | str | None = None,
+        tags: Sequence[str] | None = None,
+        correlation_id: str | None = None,
+        environment: str | None = None,
+        branch: str | None = None,
+        wait: bool = False,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        cancel_on_timeout: bool = False,
+    ) -> AsyncOfflineQuery:
+        """Start an offline query: a dataset computed in the background (see ``ChalkClient.offline_query``).
+
+        The job runs on the server; the handle returned polls it, reports progress, downloads its
+        parquet files and reads them as tables.
+
+        Args:
+            input: The rows to compute features for: a mapping of feature name to column (equal
+                lengths; datetimes must be aware), or a pandas, polars or pyarrow table. None: let
+                the server sample the entities.
+            output: The features to compute, e.g. ``["user.credit_score"]``.
+            required_output: Features every row must have; rows missing one are dropped.
+            dataset_name: Name the resulting dataset (a name used again gets a new version).
+            max_samples: Keep at most this many rows.
+            recompute_features: Compute every feature anew instead of reading stored values.
+            lower_bound: Only values observed at or after this time (aware datetime or ISO 8601).
+            upper_bound: Only values observed before this time.
+            tags: Resolver tags.
+            correlation_id: An id to find this query in Chalk's logs.
+            environment: This query's environment, instead of the client's.
+            branch: This query's branch, instead of the client's.
+            wait: Wait for the job before returning (see ``OfflineQuery.wait``).
+            timeout: With `wait`, seconds to wait at most (None: no limit).
+            on_progress: Called with an ``OfflineQueryStatus`` as the job progresses (while
+                waiting, here or in ``wait()``).
+            cancel_on_timeout: With `wait` and `timeout`, cancel the job when the time runs out.
+
+        Raises:
+            ChalkInputError: an argument is invalid (nothing was sent).
+            ChalkResultError: the server refused the query in its answer.
+            ChalkOfflineQueryError: with `wait`, the job failed or was cancelled.
+            ChalkOfflineQueryTimeoutError: with `wait`, it did not finish within `timeout`.
+
+        Example::
+
+            job = await client.offline_query(input={"user.id": [1, 2]}, output=["user.credit_score"])
+            frame = await (await job.wait(timeout=600)).to_pandas()
+        """
+        call, where = self._offline_submission(
+            input,
+            output,
+            required_output=required_output,
+            dataset_name=dataset_name,
+            max_samples=max_samples,
+            recompute_features=recompute_features,
+            lower_bound=lower_bound,
+            upper_bound=upper_bound,
+            tags=tags,
+            correlation_id=correlation_id,
+            environment=environment,
+            branch=branch,
+            timeout=timeout,
+        )
+        submitted = await self._drive(self._flow(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
+        job = AsyncOfflineQuery(self, submitted, where, on_progress)
+        if wait:
+            await job.wait(timeout, cancel_on_timeout=cancel_on_timeout)
+        return job
+
+    async def get_offline_query(
+        self,
+        job_id: str,
+        *,
+        environment: str | None = None,
+        branch: str | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> AsyncOfflineQuery:
+        """A handle on an offline query job started earlier (by this process or another).
+
+        Example::
+
+            job = await client.get_offline_query("job-id")
+            print(await job.status())
+        """
+        where = _Where(
+            environment=_calls._optional_string(environment, "environment"),
+            branch=_calls._optional_string(branch, "branch") or self._config.branch,
+        )
+        call = _offline.revision_call(job_id, where)
+        submitted = await self._drive(self._flow(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
+        return AsyncOfflineQuery(self, submitted, where, on_progress)
+
     async def aclose(self) -> None:
         """Close the connection pool of the running event loop."""
         await self._http.aclose()
@@ -859,10 +1104,13 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
                 except httpx.TransportError as err:
                     reply = err
             elif isinstance(command, _Pause):
-                await (self._sleep or asyncio.sleep)(command.seconds)
+                await self._pause(command.seconds)
                 reply = None
             else:
                 reply = await self._tokens.aacquire(self._exchange)
+
+    async def _pause(self, seconds: float) -> None:
+        await (self._sleep or asyncio.sleep)(seconds)
 
     async def _exchange(self) -> TokenResponse:
         kwargs = self._exchange_request()

@@ -7,6 +7,10 @@ The tree::
     │   └── ChalkEnvironmentError      the environment is not one the token knows
     ├── ChalkInputError                invalid arguments, caught before anything was sent (a ValueError)
     ├── ChalkResultError               a 200 answer that reports errors (raise_for_errors, uploads)
+    ├── ChalkOfflineQueryError         an offline query job failed or was cancelled
+    │   └── ChalkOfflineQueryTimeoutError   it did not finish within the wait's timeout
+    ├── ChalkDownloadError             a result file could not be downloaded (nothing was left behind)
+    ├── ChalkMissingDependencyError    an optional extra is not installed (also an ImportError)
     ├── ChalkInvalidResponseError      an answer that does not parse (HTML, bad JSON, missing fields)
     ├── ChalkUnavailableError          retry later: the server or the network failed
     │   ├── ChalkConnectionError       could not connect, or the connection dropped
@@ -48,10 +52,14 @@ __all__ = [
     "ChalkConfigError",
     "ChalkConflictError",
     "ChalkConnectionError",
+    "ChalkDownloadError",
     "ChalkEnvironmentError",
     "ChalkInputError",
     "ChalkInvalidResponseError",
+    "ChalkMissingDependencyError",
     "ChalkNotFoundError",
+    "ChalkOfflineQueryError",
+    "ChalkOfflineQueryTimeoutError",
     "ChalkPermissionDeniedError",
     "ChalkRateLimitError",
     "ChalkResultError",
@@ -114,6 +122,62 @@ class ChalkResultError(ChalkSDKError):
         if trace:
             text += f" (trace {trace})"
         super().__init__(text)
+
+
+class ChalkOfflineQueryError(ChalkSDKError):
+    """An offline query job ended without results: it failed, was cancelled, or expired.
+
+    Attributes:
+        job_id: The job (the dataset revision) id.
+        status: ``"failed"``, ``"cancelled"`` or ``"expired"`` (``"timeout"`` for the subclass).
+        errors: The server's ``ChalkError`` objects for the job.
+    """
+
+    def __init__(self, message: str, *, job_id: str, status: str, errors: Sequence[ChalkError] = ()) -> None:
+        self.job_id = job_id
+        self.status = status
+        self.errors: list[ChalkError] = list(errors)
+        if self.errors:
+            shown = "; ".join(describe_chalk_error(e) for e in self.errors[:5])
+            more = f"; and {len(self.errors) - 5} more" if len(self.errors) > 5 else ""
+            message = f"{message}: {shown}{more}"
+        super().__init__(message)
+
+
+class ChalkOfflineQueryTimeoutError(ChalkOfflineQueryError):
+    """Waiting for an offline query took longer than its timeout.
+
+    The job keeps running on the server unless the wait was told to cancel it.
+
+    Attributes:
+        timeout: The seconds waited.
+        cancelled: Whether the SDK cancelled the job when the time ran out.
+    """
+
+    def __init__(self, message: str, *, job_id: str, timeout: float, cancelled: bool) -> None:
+        self.timeout = timeout
+        self.cancelled = cancelled
+        super().__init__(message, job_id=job_id, status="timeout")
+
+
+class ChalkDownloadError(ChalkSDKError):
+    """A result file could not be downloaded; no partial file was left behind.
+
+    Attributes:
+        url: The file's URL without its query string (signed URLs carry credentials there).
+        status_code: The HTTP status of the last answer, or None when none came.
+        attempts: How many times the download was tried.
+    """
+
+    def __init__(self, message: str, *, url: str, status_code: int | None, attempts: int) -> None:
+        self.url = url
+        self.status_code = status_code
+        self.attempts = attempts
+        super().__init__(message + _attempts_note(attempts))
+
+
+class ChalkMissingDependencyError(ChalkSDKError, ImportError):
+    """An optional dependency is missing; the message names the extra to install."""
 
 
 class ChalkInvalidResponseError(ChalkSDKError):

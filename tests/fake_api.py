@@ -41,6 +41,10 @@ class FakeChalkAPI:
         self._arrivals = 0
         self.token_extra: dict[str, Any] = {}
         self.runs: dict[str, dict[str, Any]] = {}
+        # Extra endpoints a test adds: path prefix -> handler; `handlers` after the token check,
+        # `public_handlers` before it (signed storage URLs carry no token).
+        self.handlers: dict[str, Callable[[httpx.Request], httpx.Response]] = {}
+        self.public_handlers: dict[str, Callable[[httpx.Request], httpx.Response]] = {}
         self._lock = threading.Lock()
         self._sync_release = threading.Event()
         self._async_release: asyncio.Event | None = None
@@ -115,9 +119,15 @@ class FakeChalkAPI:
         path = request.url.path
         if path == "/v1/oauth/token":
             return self._token()
+        for prefix, handler in self.public_handlers.items():
+            if path.startswith(prefix):
+                return handler(request)
         auth = request.headers.get("authorization", "")
         if not auth.startswith(f"Bearer {TOKEN_PREFIX}") or auth.removeprefix("Bearer ") in self.revoked:
             return self._reject()
+        for prefix, handler in self.handlers.items():
+            if path.startswith(prefix):
+                return handler(request)
         body = json.loads(request.content) if request.content else {}
         if path == "/v1/query/online":
             return _json(200, self._query(body))
@@ -253,18 +263,25 @@ def make_both(
     """Builds the client under test, sync or async, on `api`; sleeps are recorded, never slept."""
     made: list[Both] = []
 
-    def make(**extra: Any) -> Both:
+    def make(*, advance_clock: bool = False, **extra: Any) -> Both:
+        """The client; with `advance_clock`, each recorded sleep also moves the fake clock on."""
         from chalk_client import AsyncChalkClient, ChalkClient
 
         sleeps: list[float] = []
+
+        def record(seconds: float) -> None:
+            sleeps.append(seconds)
+            if advance_clock:
+                clock.advance(seconds)
+
         if request.param == "sync":
             client: Any = ChalkClient(
-                **client_kwargs(clock, transport=api.transport(), sleep=sleeps.append, **extra)
+                **client_kwargs(clock, transport=api.transport(), sleep=record, **extra)
             )
         else:
 
             async def sleep(seconds: float) -> None:
-                sleeps.append(seconds)
+                record(seconds)
 
             client = AsyncChalkClient(
                 **client_kwargs(clock, transport=api.async_transport(), sleep=sleep, **extra)

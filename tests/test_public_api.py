@@ -43,6 +43,13 @@ EXPECTED = {
     "UploadResult",
     "WhoAmI",
     "USE_CLIENT_DEFAULT",
+    "AsyncOfflineQuery",
+    "OfflineQuery",
+    "OfflineQueryStatus",
+    "ChalkOfflineQueryError",
+    "ChalkOfflineQueryTimeoutError",
+    "ChalkDownloadError",
+    "ChalkMissingDependencyError",
 }
 
 
