@@ -1,4 +1,4 @@
-"""The ``chalk-client`` command: query, upload, whoami, token, config, dev-server and demo.
+"""The ``chalk-client`` command: query, upload, offline-query, whoami, token, config, dev-server, demo.
 
 Every subcommand prints SDK errors as one readable line (exit 1) instead of a traceback; the
 secret and the token are never printed unless ``--show-token`` asks for the token. ``query``
@@ -8,16 +8,22 @@ exits 2 when the server answered but reported errors (they are printed with the 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from chalk_client._client import ChalkClient
 from chalk_client._config import _FIELDS, ChalkClientConfig
 from chalk_client._errors import ChalkInputError, ChalkSDKError, describe_chalk_error
+from chalk_client._offline import OfflineQuery, OfflineQueryStatus
 from chalk_client._results import OnlineQueryResult
 from chalk_client._token import Token
 from chalk_client._version import __version__
@@ -92,6 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     upload.set_defaults(run=_upload)
 
+    _offline_parser(commands, connection_options)
+
     whoami = commands.add_parser("whoami", help="show the identity behind the credentials")
     connection_options(whoami)
     whoami.set_defaults(run=_whoami)
@@ -116,6 +124,46 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--token-lifetime", type=float, default=4.0, help="seconds a demo token lives")
     demo.set_defaults(run=_demo)
     return parser
+
+
+def _offline_parser(
+    commands: Any,  # noqa: ANN401 - argparse's private _SubParsersAction
+    connection_options: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    offline = commands.add_parser(
+        "offline-query", help="build a dataset in the background; wait for it and save it as parquet"
+    )
+    connection_options(offline)
+    source = offline.add_mutually_exclusive_group()
+    source.add_argument(
+        "--input-file",
+        metavar="CSV",
+        help="input rows: a header of feature names, then one row per entity (cells read as JSON when they parse)",
+    )
+    source.add_argument("--job-id", help="follow a job submitted earlier instead of submitting one")
+    offline.add_argument(
+        "--output", action="append", default=[], metavar="FEATURE", help="a feature to compute"
+    )
+    offline.add_argument(
+        "--required-output",
+        action="append",
+        default=[],
+        metavar="FEATURE",
+        help="rows without it are dropped",
+    )
+    offline.add_argument("--dataset-name", help="name the dataset")
+    offline.add_argument("--max-samples", type=int, help="keep at most this many rows")
+    offline.add_argument("--wait", action="store_true", help="wait for the job, then save its results")
+    offline.add_argument("--timeout", type=float, help="with --wait: seconds to wait at most")
+    offline.add_argument(
+        "--cancel-on-timeout", action="store_true", help="with --timeout: cancel the job when time runs out"
+    )
+    offline.add_argument(
+        "--out",
+        metavar="PATH",
+        help="with --wait: a .parquet file (default <job id>.parquet), or a directory for the raw parts",
+    )
+    offline.set_defaults(run=_offline_query)
 
 
 def _resolve(args: argparse.Namespace, *, require_credentials: bool) -> ChalkClientConfig:
@@ -175,6 +223,114 @@ def _upload(args: argparse.Namespace, out: TextIO) -> int:
     trace = f" (trace {result.trace_id})" if result.trace_id else ""
     out.write(f"uploaded {result.rows} row(s) of {', '.join(result.features)}{trace}\n")
     return 0
+
+
+def _offline_query(args: argparse.Namespace, out: TextIO) -> int:
+    if not args.job_id and not args.output:
+        raise ChalkInputError("give at least one --output FEATURE (or --job-id to follow a job)")
+    progress = ProgressPrinter(sys.stderr)
+    with ChalkClient(config=_resolve(args, require_credentials=True)) as client:
+        if args.job_id:
+            job = client.get_offline_query(args.job_id, on_progress=progress)
+        else:
+            job = client.offline_query(
+                read_input_file(args.input_file) if args.input_file else None,
+                args.output,
+                required_output=args.required_output,
+                dataset_name=args.dataset_name,
+                max_samples=args.max_samples,
+                on_progress=progress,
+            )
+            out.write(f"submitted offline query job {job.job_id}\n")
+        if not args.wait:
+            out.write(f"follow it with: chalk-client offline-query --job-id {job.job_id} --wait\n")
+            return 0
+        job.wait(args.timeout, cancel_on_timeout=args.cancel_on_timeout)
+        written = save_results(job, args.out or f"{job.job_id}.parquet")
+    rows = (
+        f"{progress.last.rows} rows, " if progress.last is not None and progress.last.rows is not None else ""
+    )
+    out.write(f"job {job.job_id} successful: {rows}saved to {', '.join(str(p) for p in written)}\n")
+    return 0
+
+
+def read_input_file(path: str) -> dict[str, list[Any]]:
+    """A CSV file as input columns: the header names the features; cells are JSON when they parse."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+    except OSError as err:
+        raise ChalkInputError(f"cannot read --input-file {path}: {err.strerror or err}") from None
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise ChalkInputError(f"--input-file {path} is not a UTF-8 CSV file: {err}") from None
+    if not rows or not any(rows[0]):
+        raise ChalkInputError(f"--input-file {path} is empty: its first line must name the features")
+    header, body = rows[0], [row for row in rows[1:] if row]
+    columns: dict[str, list[Any]] = {name.strip(): [] for name in header}
+    if len(columns) != len(header) or "" in columns:
+        raise ChalkInputError(f"--input-file {path}: the header needs distinct, non-empty feature names")
+    for number, row in enumerate(body, start=2):
+        if len(row) != len(header):
+            raise ChalkInputError(
+                f"--input-file {path}, line {number}: {len(row)} cells where the header has {len(header)}"
+            )
+        for name, cell in zip(columns, row, strict=True):
+            columns[name].append(_cell(cell))
+    return columns
+
+
+def _cell(text: str) -> Any:  # noqa: ANN401 - any JSON value
+    if text == "":
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text  # a bare word is a string
+
+
+class ProgressPrinter:
+    """``on_progress`` for the command line: a bar on a terminal, one line per change otherwise."""
+
+    _WIDTH = 30
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._tty = stream.isatty()
+        self.last: OfflineQueryStatus | None = None
+
+    def __call__(self, status: OfflineQueryStatus) -> None:
+        changed = status != self.last
+        self.last = status
+        if self._tty:
+            filled = round((status.fraction or 0.0) * self._WIDTH)
+            bar = "#" * filled + "-" * (self._WIDTH - filled)
+            self._stream.write(f"\r[{bar}] {status.describe():<40}")
+            if status.finished:
+                self._stream.write("\n")
+        elif changed:
+            self._stream.write(f"offline query: {status.describe()}\n")
+        self._stream.flush()
+
+
+def save_results(job: OfflineQuery, destination: str) -> list[Path]:
+    """Save a finished job's results: into a directory (existing, or named with a trailing
+    slash) as they come, or else as one parquet file."""
+    out = Path(destination)
+    if out.is_dir() or destination.endswith(("/", os.sep)):
+        return job.download(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".chalk-offline-", dir=out.parent) as scratch:
+        parts = job.download(scratch)
+        if len(parts) == 1:
+            os.replace(parts[0], out)  # one part is already the file: no pyarrow needed
+        else:
+            from chalk_client._offline import _read_table, _require
+
+            pq = _require("pyarrow.parquet", "arrow", f"combining {len(parts)} result files into {out}")
+            combined = Path(scratch) / "combined.parquet"
+            pq.write_table(_read_table(parts, job._columns()), combined)
+            shutil.move(combined, out)
+    return [out]
 
 
 def _whoami(args: argparse.Namespace, out: TextIO) -> int:

@@ -3,7 +3,9 @@
 It shows a token exchange, a cached second call that sends nothing, a refresh once the token
 enters its refresh buffer, the async client, rejected credentials as a clear error, then the data
 plane: who-am-i, an online query routed to the engine, an upload and the query that sees it, an
-answer that carries a resolver error, a resolver run, and bad input refused before sending.
+answer that carries a resolver error, a resolver run, and bad input refused before sending. It
+ends with an offline query over 1,000 users: submitted, followed with progress, and read back from
+its parquet files.
 """
 
 from __future__ import annotations
@@ -16,7 +18,12 @@ from typing import TYPE_CHECKING, TextIO
 from chalk_client._cli import describe_result
 from chalk_client._client import AsyncChalkClient, ChalkClient
 from chalk_client._config import ChalkClientConfig
-from chalk_client._errors import ChalkAuthenticationError, ChalkInputError, ChalkResultError
+from chalk_client._errors import (
+    ChalkAuthenticationError,
+    ChalkInputError,
+    ChalkMissingDependencyError,
+    ChalkResultError,
+)
 from chalk_client._token import Token
 
 if TYPE_CHECKING:
@@ -38,7 +45,7 @@ def run_demo(out: TextIO, *, token_lifetime: float = 4.0) -> int:
         out.write(text + "\n")
         out.flush()
 
-    with ChalkServer(token_lifetime=token_lifetime) as server:
+    with ChalkServer(token_lifetime=token_lifetime, offline_duration=1.0) as server:
         say(f"ChalkServer on {server.url}, tokens live {token_lifetime:g} s")
         config = ChalkClientConfig.resolve(
             client_id=server.client_id, client_secret=server.client_secret, api_server=server.url
@@ -96,6 +103,9 @@ def run_demo(out: TextIO, *, token_lifetime: float = 4.0) -> int:
 
         say("\n6. The data plane")
         _data_plane(server, config, say)
+
+        say("\n7. An offline query: a dataset of 1,000 users, built in the background")
+        _offline(config, say)
     say("\nDone.")
     return 0
 
@@ -136,6 +146,30 @@ def _data_plane(server: ChalkServer, config: ChalkClientConfig, say: Callable[[s
             client.upload_features({"user.id": [1, 2], "user.name": ["only one"]})
         except ChalkInputError as err:
             say(f"   bad input, refused before sending: {err}")
+
+
+def _offline(config: ChalkClientConfig, say: Callable[[str], None]) -> None:
+    from chalk_client.testing import SEEDED_USER_IDS
+
+    ids = list(SEEDED_USER_IDS)[:1000]
+    with ChalkClient(config=config) as client:
+        job = client.offline_query(
+            {"user.id": ids},
+            ["user.name", "user.age", "user.credit_score"],
+            dataset_name="demo-training-set",
+        )
+        say(f"   submitted job {job.job_id} (dataset {job.dataset_name!r}, version {job.version})")
+        job.wait(timeout=60, on_progress=lambda status: say(f"   progress: {status.describe()}"))
+        urls = job.urls()
+        say(f"   finished: {len(urls)} parquet file(s) behind signed URLs")
+        try:
+            table = job.to_arrow()
+        except ChalkMissingDependencyError as err:
+            say(f"   {err}")
+            return
+        say(f"   to_arrow(): {table.num_rows} rows x {table.num_columns} columns; the first rows:")
+        for row in table.slice(0, 4).to_pylist():
+            say(f"     {row}")
 
 
 def _indent(text: str, say: Callable[[str], None]) -> None:

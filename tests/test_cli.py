@@ -80,6 +80,9 @@ def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     assert "error RESOLVER_FAILED" in out
     assert "get_run_status: succeeded" in out
     assert "refused before sending" in out
+    assert "progress: successful 100% (1000 rows)" in out  # the offline query ...
+    assert "to_arrow(): 1000 rows x 4 columns" in out  # ... read back as a table
+    assert "{'user.id': 1, 'user.name': 'Ada King'" in out
 
 
 def test_dev_server_prints_working_credentials_and_stops_on_ctrl_c() -> None:
