@@ -8,6 +8,7 @@ that each request matches what the generated ``chalk_openapi`` endpoint would se
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import urllib.parse
@@ -58,16 +59,24 @@ class Call:
 
 
 def build_request(call: Call, route: Route, *, user_agent: str, timeout: httpx.Timeout) -> httpx.Request:
-    """The httpx request for `call` along `route` (the auth flow adds ``Authorization``)."""
-    headers = [("User-Agent", user_agent), *(_JSON_HEADERS if call.body is not None else _ACCEPT_ONLY)]
-    headers.extend(route.headers)
+    """The httpx request for `call` along `route` (the auth flow adds ``Authorization``).
+
+    The URL and the headers are parsed once per route and path (:func:`_template`); each request
+    gets its own copy of the headers, which httpx makes cheaply from an ``httpx.Headers``.
+    """
+    url, headers = _template(route.base_url, call.path, route.headers, call.body is not None, user_agent)
     return httpx.Request(
-        call.method,
-        route.base_url + call.path,
-        headers=headers,
-        content=call.body,
-        extensions={"timeout": timeout.as_dict()},
+        call.method, url, headers=headers, content=call.body, extensions={"timeout": timeout.as_dict()}
     )
+
+
+@functools.lru_cache(maxsize=512)
+def _template(
+    base_url: str, path: str, route_headers: tuple[tuple[str, str], ...], has_body: bool, user_agent: str
+) -> tuple[httpx.URL, httpx.Headers]:
+    """The parsed URL and the constant headers of a request: the same for every call of a route."""
+    headers = [("User-Agent", user_agent), *(_JSON_HEADERS if has_body else _ACCEPT_ONLY), *route_headers]
+    return httpx.URL(base_url + path), httpx.Headers(headers)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ from chalk_client._offline import AsyncOfflineQuery, OfflineQuery, ProgressCallb
 from chalk_client._responses import error_for_status, parse_model, transport_error
 from chalk_client._results import OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
 from chalk_client._retry import DEFAULT_MAX_RETRIES, Idempotency, decide_retry, never_sent
-from chalk_client._routing import route
+from chalk_client._routing import Route, route
 from chalk_client._token import DEFAULT_REFRESH_BUFFER, Clock, SystemClock, Token
 from chalk_client._token_cache import TokenCache
 
@@ -72,6 +72,8 @@ class _Pause:
 
 
 _NEED_TOKEN: Final = _NeedToken()
+# Routes remembered per token (kinds of call: plane, environment, branch, query name).
+_MAX_ROUTES: Final = 256
 # A flow yields one of these and is sent back: a Token, an answer or a transport error, or None.
 _Command = _NeedToken | httpx.Request | _Pause
 _Flow = Generator[_Command, Any, _R]
@@ -129,6 +131,8 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
         self._transport: _TransportT | None = transport
         self._sleep: _SleepT | None = sleep
         self._secrets = (self._config.client_secret,)
+        # The routes of the current token (see _route); replaced whole when the token changes.
+        self._routes: tuple[Token | None, dict[tuple[Any, ...], Route]] = (None, {})
         self._setup()
 
     def _setup(self) -> None:
@@ -236,14 +240,7 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
         """Every attempt of `call`, as commands for a driver; returns the parsed answer or raises."""
         effective = self._timeout if isinstance(timeout, UseClientDefault) else as_timeout(timeout)
         token, exchanged = yield _NEED_TOKEN
-        where = route(
-            self._config,
-            token,
-            plane=call.plane,
-            environment=call.environment,
-            branch=call.branch,
-            query_name=call.query_name,
-        )
+        where = self._route(token, call)
         request = build_request(call, where, user_agent=USER_AGENT, timeout=effective)
         attempt = 0
         while True:
@@ -280,6 +277,26 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
                 decision.reason,
             )
             yield _Pause(decision.delay)
+
+    def _route(self, token: Token, call: Call) -> Route:
+        """The route of `call` with `token`, computed once per token and kind of call."""
+        routes = self._routes
+        if routes[0] is not token:  # a new token may name other engines: start afresh
+            routes = self._routes = (token, {})
+        key = (call.plane, call.environment, call.branch, call.query_name)
+        where = routes[1].get(key)
+        if where is None:
+            where = route(
+                self._config,
+                token,
+                plane=call.plane,
+                environment=call.environment,
+                branch=call.branch,
+                query_name=call.query_name,
+            )
+            if len(routes[1]) < _MAX_ROUTES:
+                routes[1][key] = where
+        return where
 
     def _failure(
         self,
