@@ -10,7 +10,6 @@ drive it, one with ``await`` and one without.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import random
@@ -1127,7 +1126,12 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
                 reply = await self._tokens.aacquire(self._exchange)
 
     async def _pause(self, seconds: float) -> None:
-        await (self._sleep or asyncio.sleep)(seconds)
+        if self._sleep is not None:
+            await self._sleep(seconds)
+        else:
+            import asyncio  # only the async client waits this way; `import chalk_client` skips it
+
+            await asyncio.sleep(seconds)
 
     async def _exchange(self) -> TokenResponse:
         kwargs = self._exchange_request()

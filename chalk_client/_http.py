@@ -10,16 +10,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import enum
 from collections.abc import AsyncGenerator, Callable
-from typing import Final, TypeAlias
+from typing import TYPE_CHECKING, Final, TypeAlias
 
 import httpx
 
 from chalk_client._errors import ChalkInputError
 from chalk_client._fork import keep_inherited, reset_after_fork
 from chalk_client._version import __version__
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -74,6 +76,12 @@ async def _close_with_loop(client: httpx.AsyncClient) -> AsyncGenerator[None, No
         await client.aclose()
 
 
+def _running_loop() -> asyncio.AbstractEventLoop:
+    import asyncio  # here, not at the top: `import chalk_client` need not pay for asyncio
+
+    return asyncio.get_running_loop()
+
+
 class PerLoopAsyncClient:
     """One ``httpx.AsyncClient`` per running event loop, made by `factory` on first use in a loop."""
 
@@ -86,7 +94,7 @@ class PerLoopAsyncClient:
 
     async def get(self) -> httpx.AsyncClient:
         """The client for the running loop."""
-        loop = asyncio.get_running_loop()
+        loop = _running_loop()
         client = self._client
         if client is not None and self._loop is loop:
             return client
@@ -100,7 +108,7 @@ class PerLoopAsyncClient:
         """Close the running loop's client (a client of a loop that is gone was closed with it)."""
         closer, loop = self._closer, self._loop
         self._loop = self._client = self._closer = None
-        if closer is not None and loop is asyncio.get_running_loop():
+        if closer is not None and loop is _running_loop():
             await closer.aclose()
 
     def _reset_after_fork(self) -> None:

@@ -22,7 +22,6 @@ Policy:
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import enum
 import logging
@@ -174,6 +173,8 @@ class TokenCache:
                 return entry.token, False
             if plan is _Plan.FOLLOW and flight is not None:
                 try:
+                    import asyncio  # only async callers need it; `import chalk_client` skips it
+
                     return (await asyncio.wrap_future(flight)).token, True
                 except _AbandonedError:
                     continue
