@@ -43,7 +43,7 @@ from chalk_client._offline import AsyncOfflineQuery, OfflineQuery, ProgressCallb
 from chalk_client._responses import error_for_status, parse_model, transport_error
 from chalk_client._results import OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
 from chalk_client._retry import DEFAULT_MAX_RETRIES, Idempotency, decide_retry, never_sent
-from chalk_client._routing import Route, route
+from chalk_client._routing import Plane, Route, route
 from chalk_client._token import DEFAULT_REFRESH_BUFFER, Clock, SystemClock, Token
 from chalk_client._token_cache import TokenCache
 
@@ -71,6 +71,8 @@ class _Pause:
 
 
 _NEED_TOKEN: Final = _NeedToken()
+# Marks a request for the engine pool (online queries); everything else uses the API-server pool.
+ENGINE_POOL: Final = "chalk_client.engine_pool"
 # Routes remembered per token (kinds of call: plane, environment, branch, query name).
 _MAX_ROUTES: Final = 256
 # A flow yields one of these and is sent back: a Token, an answer or a transport error, or None.
@@ -241,6 +243,8 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
         token, exchanged = yield _NEED_TOKEN
         where = self._route(token, call)
         request = build_request(call, where, user_agent=USER_AGENT, timeout=effective)
+        if call.plane is Plane.DATA:
+            request.extensions[ENGINE_POOL] = True  # the drivers send it through the engine pool
         attempt = 0
         while True:
             attempt += 1
@@ -363,7 +367,10 @@ _CLIENT_ARGS_DOC = """
         token_timeout: Seconds the token exchange may take (default 10).
         timeout: The timeout for API calls (default: 5 s to connect, 30 s to read); each call
             can override it.
-        limits: Connection pool limits.
+        limits: Limits of each connection pool (``httpx.Limits``). A client keeps two pools,
+            alive across calls: one for the API server (API calls, the token exchange, result
+            downloads) and one for the query engines (online queries). Default: 100
+            connections, all of which may stay open when idle, for 30 s.
         max_retries: Retries after a failed attempt of a call that is safe to repeat (default 2).
         transport: An httpx transport to send through (tests pass ``httpx.MockTransport``).
         clock: Where the token layer reads time (tests pass a fake clock).
@@ -387,7 +394,10 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
     __doc__ = (__doc__ or "") + _CLIENT_ARGS_DOC
 
     def _setup(self) -> None:
+        # Two pools: the API server's (API calls, the token exchange, downloads) and the engines'
+        # (online queries); a caller's transport serves both.
         self._http = self._new_http()
+        self._engine_http = self._new_http() if self._transport is None else self._http
         self._closed = False
         self._auth = BearerAuth(
             acquire=functools.partial(self._tokens.acquire, self._exchange),
@@ -705,9 +715,10 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         return OfflineQuery(self, submitted, where, on_progress)
 
     def close(self) -> None:
-        """Close the connection pool. The client cannot be used afterwards."""
+        """Close the connection pools. The client cannot be used afterwards."""
         self._closed = True
         self._http.close()
+        self._engine_http.close()
 
     def __enter__(self) -> Self:
         return self
@@ -731,8 +742,9 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
             except StopIteration as done:
                 return done.value  # type: ignore[no-any-return]
             if isinstance(command, httpx.Request):
+                http = self._engine_http if ENGINE_POOL in command.extensions else self._http
                 try:
-                    reply = self._http.send(command, auth=self._auth)
+                    reply = http.send(command, auth=self._auth)
                 except httpx.TransportError as err:
                     reply = err
             elif isinstance(command, _Pause):
@@ -759,9 +771,10 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         return httpx.Client(transport=transport, **self._http_options())
 
     def _reset_after_fork(self) -> None:
-        keep_inherited(self._http)
+        keep_inherited((self._http, self._engine_http))
         if self._transport is None:
             self._http = self._new_http()
+            self._engine_http = self._new_http()
 
 
 class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[float], Awaitable[None]]]):
@@ -783,7 +796,8 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
     __doc__ = (__doc__ or "") + _CLIENT_ARGS_DOC
 
     def _setup(self) -> None:
-        self._http = PerLoopAsyncClient(self._new_http)
+        self._http = PerLoopAsyncClient(self._new_http)  # as ChalkClient: API server, engines
+        self._engine_http = PerLoopAsyncClient(self._new_http) if self._transport is None else self._http
         self._auth = BearerAuth(
             aacquire=functools.partial(self._tokens.aacquire, self._exchange),
             invalidate=self._tokens.invalidate,
@@ -1091,8 +1105,10 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
         return AsyncOfflineQuery(self, submitted, where, on_progress)
 
     async def aclose(self) -> None:
-        """Close the connection pool of the running event loop."""
+        """Close the connection pools of the running event loop."""
         await self._http.aclose()
+        if self._engine_http is not self._http:
+            await self._engine_http.aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -1114,7 +1130,8 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             except StopIteration as done:
                 return done.value  # type: ignore[no-any-return]
             if isinstance(command, httpx.Request):
-                http = await self._http.get()
+                pool = self._engine_http if ENGINE_POOL in command.extensions else self._http
+                http = await pool.get()
                 try:
                     reply = await http.send(command, auth=self._auth)
                 except httpx.TransportError as err:

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Final
 
 import attrs
-import yaml
 
 from chalk_client._errors import ChalkConfigError
 
@@ -42,6 +41,9 @@ _FIELDS: Final = (
     "query_server",
 )
 _URL_FIELDS: Final = ("api_server", "query_server")
+# Sent as they are in HTTP headers (X-Chalk-Client-Id, X-Chalk-Branch-Id, X-Chalk-Deployment-Tag),
+# which carry printable ASCII only.
+_HEADER_FIELDS: Final = ("client_id", "branch", "deployment_tag")
 
 # Field -> variables, highest first. Each is also read with a leading underscore, after every plain
 # name: the official clients accept ``_CHALK_*``, and the plain name wins.
@@ -292,6 +294,13 @@ def _build(
     for name in _URL_FIELDS:
         if name in values:
             values[name] = normalize_url(name, values[name], sources[name], allow_insecure_http)
+    for name in _HEADER_FIELDS:
+        value = values.get(name)
+        if value is not None and not _is_header_value(value):
+            raise ChalkConfigError(
+                f"{name} {value!r} (from {sources[name]}) is sent in an HTTP header, which carries "
+                "printable ASCII only"
+            )
     sources["allow_insecure_http"] = insecure_source if allow_insecure_http else "default"
     return ChalkClientConfig(
         client_id=values.get("client_id"),
@@ -304,6 +313,10 @@ def _build(
         allow_insecure_http=allow_insecure_http,
         sources=sources,
     )
+
+
+def _is_header_value(value: str) -> bool:
+    return all(" " <= char <= "~" or char == "\t" for char in value)
 
 
 def _clean(raw: object, where: str) -> str | None:
@@ -349,7 +362,14 @@ def normalize_url(name: str, value: str, source: str, allow_insecure_http: bool)
             f"{where} uses plain http:// to a host that is not loopback, which would send the client "
             "secret and tokens unencrypted. Use https://, or pass allow_insecure_http=True if you mean it."
         )
-    return url.rstrip("/")
+    url = url.rstrip("/")
+    import httpx
+
+    try:
+        httpx.URL(url)  # stricter than urlsplit: control characters, hosts that are not IDNA
+    except httpx.InvalidURL as err:
+        raise ChalkConfigError(f"{where} is not a valid URL: {err}") from err
+    return url
 
 
 def _is_loopback(host: str) -> bool:
@@ -452,6 +472,8 @@ def _exists(path: Path) -> bool:
 
 def _parse_tokens(path: Path, data: bytes) -> Mapping[object, object]:
     """The file's ``tokens`` mapping (empty when absent or null). Errors never quote the file."""
+    import yaml  # here, not at the top: most clients never read a login file
+
     try:
         document = yaml.safe_load(data)
     # Any failure to parse is the file's fault, whatever yaml raised: a scanner error, a bad encoding,

@@ -40,7 +40,11 @@ USER_AGENT: Final = f"chalk-client-python/{__version__}"
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
 # The token exchange has a timeout of its own: it is small and nothing should wait long on it.
 TOKEN_TIMEOUT: Final = 10.0
-DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0)
+# Every open connection may stay open when idle (httpx keeps only 20 by default, so 64 threads on one
+# client would open and close connections all the time).
+DEFAULT_LIMITS: Final = httpx.Limits(
+    max_connections=100, max_keepalive_connections=100, keepalive_expiry=30.0
+)
 
 
 class UseClientDefault(enum.Enum):

@@ -33,12 +33,11 @@ import logging
 import math
 import os
 import re
-import tempfile
 import urllib.parse
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, Self
 
 import attrs
 import httpx
@@ -152,8 +151,7 @@ class OfflineQueryStatus:
 ProgressCallback = Callable[[OfflineQueryStatus], object]
 
 
-@attrs.frozen
-class _Submitted:
+class _Submitted(NamedTuple):
     """The facts of a submitted (or re-attached) job."""
 
     job_id: str
@@ -163,8 +161,7 @@ class _Submitted:
     status: str
 
 
-@attrs.frozen
-class _JobState:
+class _JobState(NamedTuple):
     """One answer of the status call."""
 
     finished: bool
@@ -173,8 +170,7 @@ class _JobState:
     columns: tuple[str, ...]
 
 
-@attrs.frozen
-class _Where:
+class _Where(NamedTuple):
     """Where a job's follow-up calls go: the environment and branch it was submitted on."""
 
     environment: str | None
@@ -452,31 +448,27 @@ def _text(value: object) -> str | None:
 # Flows: what a wait or a download does, as commands for a driver
 
 
-@attrs.frozen
-class _Send:
+class _Send(NamedTuple):
     """Make an API call through the client (with its retries); the reply is the result or the error."""
 
     call: Call
     parse: Callable[[Call, httpx.Response, Sequence[str | None]], Any]
 
 
-@attrs.frozen
-class _Sleep:
+class _Sleep(NamedTuple):
     """Wait this many seconds."""
 
     seconds: float
 
 
-@attrs.frozen
-class _Report:
+class _Report(NamedTuple):
     """Hand a status to the caller's progress callback."""
 
     callback: ProgressCallback
     status: OfflineQueryStatus
 
 
-@attrs.frozen
-class _Fetch:
+class _Fetch(NamedTuple):
     """Stream `url` into `target` (atomically); the reply is None, an HTTP status, or the error."""
 
     url: str
@@ -650,6 +642,8 @@ class _PartFile:
     """A file being downloaded: a temporary name beside `target`, renamed only once complete."""
 
     def __init__(self, target: Path) -> None:
+        import tempfile  # here, not at the top: it imports shutil, and most clients never download
+
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
         self._file = os.fdopen(fd, "wb")
         self._temporary = Path(name)
@@ -919,6 +913,8 @@ class OfflineQuery(_OfflineQueryBase):
     def to_arrow(self) -> pyarrow.Table:
         """The results as one ``pyarrow.Table`` (needs ``pip install 'chalk-client[arrow]'``)."""
         _require("pyarrow", "arrow", "to_arrow()")
+        import tempfile
+
         with tempfile.TemporaryDirectory(prefix="chalk-offline-") as directory:
             return _read_table(self.download(directory), self._columns())
 
@@ -1023,6 +1019,8 @@ class AsyncOfflineQuery(_OfflineQueryBase):
     async def to_arrow(self) -> pyarrow.Table:
         """The results as one ``pyarrow.Table`` (see :meth:`OfflineQuery.to_arrow`)."""
         _require("pyarrow", "arrow", "to_arrow()")
+        import tempfile
+
         with tempfile.TemporaryDirectory(prefix="chalk-offline-") as directory:
             return _read_table(await self.download(directory), self._columns())
 

@@ -143,12 +143,17 @@ def parse_rfc3339(value: object) -> datetime | None:
     """An aware datetime from an RFC 3339 string (offsets, ``Z``, fractions), else None."""
     if not isinstance(value, str) or not value.strip():
         return None
-    from dateutil.parser import isoparse
-
     try:
-        parsed = isoparse(value.strip())
-    except (ValueError, OverflowError):
-        return None
+        # The stdlib reads what servers send (offsets, "Z", fractions) without importing dateutil,
+        # which costs memory and import time; dateutil reads the rarer forms it refuses.
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        from dateutil.parser import isoparse
+
+        try:
+            parsed = isoparse(value.strip())
+        except (ValueError, OverflowError):
+            return None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         return None  # RFC 3339 requires an offset; a naive time would be a guess
     return parsed
@@ -169,7 +174,10 @@ def token_lifetime(expires_at: object, expires_in: object, started_wall: float) 
         if lifetime > 0 and math.isfinite(lifetime):
             return lifetime
     if isinstance(expires_in, int | float) and not isinstance(expires_in, bool):
-        seconds = float(expires_in)
+        try:
+            seconds = float(expires_in)
+        except OverflowError:  # an int beyond any float: no usable number of seconds
+            seconds = math.nan
         if seconds > 0 and math.isfinite(seconds):
             return seconds
     return DEFAULT_LIFETIME
@@ -201,9 +209,13 @@ def make_entry(
 
     lifetime = token_lifetime(opt(response.expires_at), opt(response.expires_in), started_wall)
     token_type = opt(response.token_type)
+    try:
+        expires_at = datetime.fromtimestamp(started_wall + lifetime, tz=UTC)
+    except (OverflowError, ValueError, OSError):  # after year 9999: as late as a datetime goes
+        expires_at = datetime.max.replace(tzinfo=UTC)
     token = Token(
         access_token=response.access_token,  # checked non-empty by parse_model
-        expires_at=datetime.fromtimestamp(started_wall + lifetime, tz=UTC),
+        expires_at=expires_at,
         token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
         primary_environment=opt_str(opt(response.primary_environment)),
         engines=_str_map(opt(response.engines)),
