@@ -53,6 +53,8 @@ class BearerAuth(httpx.Auth):
         acquire: Blocking ``() -> (token, exchanged_for_this_call)``, for the sync client.
         aacquire: The awaiting one, for the async client.
         invalidate: Compare-and-invalidate: drop the cached token if it is still the one given.
+        expired: Whether a token is past its deadline (or replaced): a 401 for a token exchanged
+            for this very call is final, unless the token had expired by then.
     """
 
     def __init__(
@@ -61,10 +63,12 @@ class BearerAuth(httpx.Auth):
         acquire: Callable[[], tuple[Token, bool]] | None = None,
         aacquire: Callable[[], Awaitable[tuple[Token, bool]]] | None = None,
         invalidate: Callable[[Token], bool],
+        expired: Callable[[Token], bool] = lambda token: False,
     ) -> None:
         self._acquire = acquire
         self._aacquire = aacquire
         self._invalidate = invalidate
+        self._expired = expired
 
     def flow(self, request: httpx.Request) -> _Flow:
         """The shared flow: yields requests to send and :data:`_NEED_TOKEN` to get a token."""
@@ -74,7 +78,7 @@ class BearerAuth(httpx.Auth):
         response = yield request
         if not isinstance(response, httpx.Response) or response.status_code != 401:
             return
-        if exchanged:
+        if exchanged and not self._expired(token):
             logger.debug(
                 "%s %s: 401 for a token exchanged for this call; not retried", request.method, request.url
             )

@@ -20,7 +20,7 @@ from typing import Any, Final
 import attrs
 import httpx
 
-from chalk_client._errors import ChalkInputError, ChalkResultError
+from chalk_client._errors import REDACTED, ChalkInputError, ChalkResultError
 from chalk_client._responses import MODEL_ERRORS, invalid_response, json_object, parse_model
 from chalk_client._results import OnlineQueryResult, QueryMeta, ResolverRun, UploadResult, WhoAmI
 from chalk_client._retry import Idempotency
@@ -103,7 +103,7 @@ def online_query_call(
     `branch` is the call's own; `default_branch` the client's, used when the call names none (the
     body carries it as ``branch_id``).
     """
-    branch = _optional_string(branch, "branch") or default_branch
+    branch = _header_string(branch, "branch") or default_branch
     inputs = _feature_mapping(input, "input")
     if not inputs:
         raise ChalkInputError("input is empty: give at least one primary key, e.g. {'user.id': 1}")
@@ -135,8 +135,8 @@ def online_query_call(
         idempotency=Idempotency.SAFE,  # a query reads: sending it twice changes nothing
         what="the online query",
         body=encode_json(body, "input"),
-        query_name=query_name,
-        environment=_optional_string(environment, "environment"),
+        query_name=_header_string(query_name, "query_name"),
+        environment=_header_string(environment, "environment"),
         branch=branch,
     )
 
@@ -157,18 +157,20 @@ def parse_online_query(
             raise invalid_response(response, f"data[{position}] is not an object with a string 'field'")
         raw_error = item.get("error")
         if raw_error is not None:
-            feature_errors[position] = _chalk_error(raw_error, response, f"data[{position}].error")
+            feature_errors[position] = _chalk_error(raw_error, response, f"data[{position}].error", secrets)
     raw_errors = payload.get("errors")
     if raw_errors is not None and not isinstance(raw_errors, list):
         raise invalid_response(response, "the field 'errors' is not a list")
-    request_errors = [_chalk_error(e, response, f"errors[{i}]") for i, e in enumerate(raw_errors or ())]
+    request_errors = [
+        _chalk_error(e, response, f"errors[{i}]", secrets) for i, e in enumerate(raw_errors or ())
+    ]
     raw_meta = payload.get("meta")
     return OnlineQueryResult(
         data,
         feature_errors=feature_errors,
         request_errors=request_errors,
         meta=_query_meta(raw_meta) if isinstance(raw_meta, Mapping) else None,
-        trace=response.headers.get("x-chalk-trace-id"),
+        trace=response.headers.get("x-chalk-trace-id") or None,
     )
 
 
@@ -232,9 +234,9 @@ def upload_features_call(
         idempotency=Idempotency.UNSAFE,  # no idempotency key: a repeat could store the rows twice
         what="the upload",
         body=encode_json(body, "input"),
-        query_name=query_name,
-        environment=_optional_string(environment, "environment"),
-        branch=_optional_string(branch, "branch"),
+        query_name=_header_string(query_name, "query_name"),
+        environment=_header_string(environment, "environment"),
+        branch=_header_string(branch, "branch"),
         rows=distinct.pop(),
         features=tuple(columns),
     )
@@ -242,17 +244,20 @@ def upload_features_call(
 
 def parse_upload(call: Call, response: httpx.Response, secrets: Iterable[str | None]) -> UploadResult:
     """What the server reported for an upload; errors in the answer raise :class:`ChalkResultError`."""
-    from chalk_openapi.models.upload_features_response import UploadFeaturesResponse
-    from chalk_openapi.types import Unset
-
-    parsed = parse_model(UploadFeaturesResponse, response, secrets=secrets)
-    trace_id = None if isinstance(parsed.trace_id, Unset) else parsed.trace_id
-    errors = parsed.errors if isinstance(parsed.errors, list) else []
+    payload = json_object(response, secrets)
+    raw_trace = payload.get("trace_id")
+    if raw_trace is not None and not isinstance(raw_trace, str):
+        raise invalid_response(response, "the field 'trace_id' is not a string")
+    trace_id: str | None = raw_trace or None
+    raw_errors = payload.get("errors")
+    if raw_errors is not None and not isinstance(raw_errors, list):
+        raise invalid_response(response, "the field 'errors' is not a list")
+    errors = [_chalk_error(e, response, f"errors[{i}]", secrets) for i, e in enumerate(raw_errors or ())]
     if errors:
         raise ChalkResultError(
             f"the upload of {call.rows} row(s) (nothing was stored)", errors, trace=trace_id
         )
-    return UploadResult(rows=call.rows, features=call.features, trace_id=trace_id or None)
+    return UploadResult(rows=call.rows, features=call.features, trace_id=trace_id)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -267,8 +272,8 @@ def whoami_call(*, environment: str | None = None, branch: str | None = None) ->
         plane=Plane.API,
         idempotency=Idempotency.SAFE,
         what="who-am-i",
-        environment=_optional_string(environment, "environment"),
-        branch=_optional_string(branch, "branch"),
+        environment=_header_string(environment, "environment"),
+        branch=_header_string(branch, "branch"),
     )
 
 
@@ -327,8 +332,8 @@ def trigger_run_call(
         idempotency=Idempotency.SAFE,  # the key stays the same across attempts: one run at most
         what="the resolver run trigger",
         body=encode_json(body, "arguments"),
-        environment=_optional_string(environment, "environment"),
-        branch=_optional_string(branch, "branch"),
+        environment=_header_string(environment, "environment"),
+        branch=_header_string(branch, "branch"),
         idempotency_key=key,
     )
 
@@ -342,8 +347,8 @@ def run_status_call(run_id: str, *, environment: str | None = None, branch: str 
         plane=Plane.API,
         idempotency=Idempotency.SAFE,
         what="the run status",
-        environment=_optional_string(environment, "environment"),
-        branch=_optional_string(branch, "branch"),
+        environment=_header_string(environment, "environment"),
+        branch=_header_string(branch, "branch"),
     )
 
 
@@ -455,6 +460,21 @@ def _optional_string(value: object, name: str) -> str | None:
     return None if value is None else _string(value, name)
 
 
+def _header_string(value: object, name: str) -> str | None:
+    """An optional argument that travels in an HTTP header: printable ASCII only."""
+    text = _optional_string(value, name)
+    if text is not None and not is_header_value(text):
+        raise ChalkInputError(
+            f"{name} {text!r} is sent in an HTTP header, which carries printable ASCII only"
+        )
+    return text
+
+
+def is_header_value(text: str) -> bool:
+    """Whether `text` can be an HTTP header value as it is (printable ASCII)."""
+    return text.isascii() and text.isprintable()
+
+
 def _bool(value: object, name: str) -> bool:
     if not isinstance(value, bool):
         raise ChalkInputError(f"{name} must be True or False, got {value!r}")
@@ -481,16 +501,29 @@ def _time(value: object, name: str) -> datetime:
     return _aware(value, name)
 
 
-def _chalk_error(raw: object, response: httpx.Response, where: str) -> Any:  # noqa: ANN401 - a ChalkError
+def _chalk_error(
+    raw: object, response: httpx.Response, where: str, secrets: Iterable[str | None] = ()
+) -> Any:  # noqa: ANN401 - a ChalkError
+    """A server error object as the generated ``ChalkError``; a secret in its message is replaced."""
     from chalk_openapi.models.chalk_error import ChalkError
 
     if isinstance(raw, Mapping) and isinstance(raw.get("code"), str) and isinstance(raw.get("message"), str):
         try:
-            return ChalkError.from_dict(raw)
+            error = ChalkError.from_dict(raw)
         except MODEL_ERRORS:
             pass
+        else:
+            for secret in secrets:
+                if secret and secret in error.message:
+                    error.message = error.message.replace(secret, REDACTED)
+            return error
     raise invalid_response(response, f"{where} is not a ChalkError object (code and message strings)")
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False

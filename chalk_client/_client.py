@@ -402,6 +402,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         self._auth = BearerAuth(
             acquire=functools.partial(self._tokens.acquire, self._exchange),
             invalidate=self._tokens.invalidate,
+            expired=self._tokens.expired,
         )
         reset_after_fork(self)
 
@@ -801,6 +802,7 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
         self._auth = BearerAuth(
             aacquire=functools.partial(self._tokens.aacquire, self._exchange),
             invalidate=self._tokens.invalidate,
+            expired=self._tokens.expired,
         )
 
     async def get_token(self) -> Token:

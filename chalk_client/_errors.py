@@ -121,7 +121,8 @@ class ChalkResultError(ChalkSDKError):
         text = f"{what} reported {count}: {shown}{more}"
         if trace:
             text += f" (trace {trace})"
-        super().__init__(text)
+        # The messages are the server's text: anything shaped like an access token goes.
+        super().__init__(_JWT.sub(REDACTED, text))
 
 
 class ChalkOfflineQueryError(ChalkSDKError):

@@ -85,6 +85,13 @@ def route(
 ) -> Route:
     """The route of one call; `environment` and `branch` override the configured ones."""
     env_id = resolve_environment(environment or config.environment, token)
+    if env_id and not (env_id.isascii() and env_id.isprintable()):
+        raise ChalkEnvironmentError(
+            f"the environment {env_id!r} cannot be sent in the X-Chalk-Env-Id header "
+            "(printable ASCII only); pass an environment id",
+            environment=env_id,
+            available=token.environment_id_to_name,
+        )
     branch = branch or config.branch
     headers: list[tuple[str, str]] = []
     if config.client_id:

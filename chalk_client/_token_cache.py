@@ -199,6 +199,15 @@ class TokenCache:
 
     # -- invalidation ------------------------------------------------------------------------
 
+    def expired(self, token: Token) -> bool:
+        """Whether `token` is past its deadline, or no longer the cached token.
+
+        A 401 for such a token is explained by its age (it may have waited long for a connection
+        before it was sent), not by the credentials.
+        """
+        entry = self._entry
+        return entry is None or entry.token is not token or self._monotonic() >= entry.deadline
+
     def invalidate(self, token: Token | str) -> bool:
         """Drop the cached token if it is still `token` (compare-and-invalidate).
 
@@ -257,6 +266,9 @@ class TokenCache:
             )
         except ChalkSDKError as err:
             return self._failed(flight, err, previous)
+        except BaseException:
+            self._abandon(flight)  # a bug here must not leave the followers waiting forever
+            raise
         with self._lock:
             self._entry = entry
             self._failures = 0

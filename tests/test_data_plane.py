@@ -247,6 +247,23 @@ def test_a_401_for_a_token_exchanged_for_this_call_is_final(make_both: Any, api:
     assert len(api.data_requests()) == 1
 
 
+def test_a_401_for_a_minted_token_that_expired_before_it_was_sent_is_replayed(
+    make_both: Any, api: FakeChalkAPI, clock: Any
+) -> None:
+    # The call waited (for a connection, say) until its new token had expired: the 401 is explained
+    # by the token's age, so one replay with a fresh token is worth it.
+    def late(request: httpx.Request) -> httpx.Response:
+        clock.advance(4000)  # past the 3600 s lifetime
+        return answer(401, {"detail": "expired"})
+
+    api.queue(QUERY, late)
+    both: Both = make_both()
+    result = both("query", {"user.id": 1}, ["user.name"])
+    assert result.get_value("user.name") == "user.name:1"
+    assert api.exchanges == 2
+    assert len(api.data_requests()) == 2
+
+
 def test_a_second_401_after_the_replay_is_final(make_both: Any, api: FakeChalkAPI) -> None:
     both: Both = make_both()
     both("get_token")

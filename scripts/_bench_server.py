@@ -1,0 +1,277 @@
+"""A lean Chalk-shaped HTTP/1.1 server for ``scripts/bench``, run in a subprocess of its own.
+
+ChalkServer (``chalk_client.testing``) runs uvicorn in a thread of the caller's process: it shares the
+GIL with the client it serves and answers about a thousand requests a second, so it would be the
+bottleneck of any throughput figure. This server does as little as a Chalk-compatible server can:
+
+- ``asyncio.Protocol`` with ``httptools`` parsing, keep-alive and pipelining, one process (so it
+  runs on a core the benchmark does not use);
+- ``POST /v1/oauth/token``: checks the client secret and answers the shape ChalkServer answers
+  (``access_token``, ``token_type``, ``expires_in``, ``expires_at``, ``api_server``,
+  ``primary_environment``, ``engines``, ``grpc_engines``, ``environment_id_to_name``). It names no
+  engines, so the SDK sends online queries to ``api_server``, this same server;
+- ``POST /v1/query/online``: checks that the bearer token is one it issued and has not expired (a
+  dict lookup and a clock read), then answers a precomputed body of the real shape;
+- ``GET /_bench/stats``: counters (exchanges per client id, queries, 401s, connections);
+  ``POST /_bench/stats`` answers the same, then resets them and applies the JSON body's options
+  (``{"token_lifetime": seconds}``).
+
+It listens on 127.0.0.1, port 0, and prints ``PORT <n>`` on stdout once it accepts connections. It
+stops when its stdin closes (so it never outlives the benchmark) or on SIGTERM.
+
+Usage: ``python scripts/_bench_server.py --client-secret SECRET [--token-lifetime SECONDS]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import signal
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import httptools
+
+HOST: Final = "127.0.0.1"
+TOKEN_PATH: Final = b"/v1/oauth/token"
+QUERY_PATH: Final = b"/v1/query/online"
+STATS_PATH: Final = b"/_bench/stats"
+ENVIRONMENT_ID: Final = "env-1"
+ENVIRONMENT_NAME: Final = "dev"
+# The features the benchmark asks for, and user 1's values for them (as ChalkServer seeds them).
+QUERY_VALUES: Final = {"user.id": 1, "user.name": "Ada Lovelace", "user.age": 19, "user.credit_score": 337}
+# Tokens kept before expired ones are swept out (each exchange adds one).
+_SWEEP_AT: Final = 1024
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def rfc3339(timestamp: float) -> str:
+    """`timestamp` (Unix seconds) as RFC 3339 UTC with microseconds, as ChalkServer writes it."""
+    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def http_response(status: int, body: bytes, extra_headers: bytes = b"") -> bytes:
+    """A complete HTTP/1.1 answer with a JSON body (no Date header: every answer has the same length)."""
+    reason = {200: b"OK", 400: b"Bad Request", 401: b"Unauthorized", 404: b"Not Found"}[status]
+    return (
+        b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n%s\r\n"
+        % (status, reason, len(body), extra_headers)
+    ) + body
+
+
+def error_response(status: int, code: str, message: str, extra_headers: bytes = b"") -> bytes:
+    """An answer with the shared Chalk error body ``{detail, trace, errors}``."""
+    error = {"code": code, "category": "REQUEST", "message": message}
+    body = {"detail": message, "trace": secrets.token_hex(16), "errors": [error]}
+    return http_response(status, _encode(body).encode(), extra_headers)
+
+
+def query_answer_body(timestamp: float) -> bytes:
+    """The online-query answer for `QUERY_VALUES`, shaped as ChalkServer shapes it."""
+    ts = rfc3339(timestamp)
+    data = [
+        {"field": name, "value": value, "pkey": 1, "error": None, "ts": ts, "valid": True}
+        for name, value in QUERY_VALUES.items()
+    ]
+    return _encode({"data": data, "errors": []}).encode()
+
+
+class State:
+    """What every connection shares: issued tokens, counters, options."""
+
+    def __init__(self, *, client_secret: str, token_lifetime: float, port: int = 0) -> None:
+        self.client_secret = client_secret
+        self.token_lifetime = token_lifetime
+        self.api_server = f"http://{HOST}:{port}"
+        self.tokens: dict[bytes, float] = {}  # access token -> expiry (Unix seconds)
+        self.exchanges: Counter[str] = Counter()
+        self.queries = 0
+        self.unauthorized = 0
+        self.connections = 0
+        self.query_answer = http_response(200, query_answer_body(time.time()))
+
+    def stats(self) -> dict[str, Any]:
+        """The counters, as ``GET /_bench/stats`` answers them."""
+        return {
+            "exchanges": dict(self.exchanges),
+            "exchanges_total": sum(self.exchanges.values()),
+            "queries": self.queries,
+            "unauthorized": self.unauthorized,
+            "connections": self.connections,
+            "token_lifetime": self.token_lifetime,
+        }
+
+    def reset(self, options: dict[str, Any]) -> None:
+        """Zero the counters and apply `options` (``token_lifetime``)."""
+        lifetime = options.get("token_lifetime")
+        if isinstance(lifetime, int | float) and not isinstance(lifetime, bool) and lifetime > 0:
+            self.token_lifetime = float(lifetime)
+        self.exchanges.clear()
+        self.queries = self.unauthorized = self.connections = 0
+
+    def exchange(self, body: bytes) -> bytes:
+        """``POST /v1/oauth/token``."""
+        try:
+            request = json.loads(body)
+        except ValueError:
+            return error_response(400, "VALIDATION_FAILED", "the request body must be JSON")
+        if not isinstance(request, dict) or request.get("grant_type") != "client_credentials":
+            return error_response(400, "VALIDATION_FAILED", "grant_type must be 'client_credentials'")
+        client_id = request.get("client_id")
+        if not isinstance(client_id, str) or request.get("client_secret") != self.client_secret:
+            return error_response(401, "UNAUTHENTICATED", "the client id or the client secret is not valid")
+        now = time.time()
+        if len(self.tokens) >= _SWEEP_AT:
+            self.tokens = {token: until for token, until in self.tokens.items() if until > now}
+        token = secrets.token_urlsafe(32)
+        expires_at = now + self.token_lifetime
+        self.tokens[token.encode()] = expires_at
+        self.exchanges[client_id] += 1
+        answer = {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": max(1, int(self.token_lifetime)),
+            "expires_at": rfc3339(expires_at),
+            "api_server": self.api_server,
+            "primary_environment": ENVIRONMENT_ID,
+            "engines": {},
+            "grpc_engines": {},
+            "environment_id_to_name": {ENVIRONMENT_ID: ENVIRONMENT_NAME},
+        }
+        return http_response(200, _encode(answer).encode())
+
+    def query(self, authorization: bytes | None) -> bytes:
+        """``POST /v1/query/online``: the precomputed answer, for a bearer token issued and not expired."""
+        if authorization is not None and authorization[:7].lower() == b"bearer ":
+            expires_at = self.tokens.get(authorization[7:].strip())
+            if expires_at is not None and time.time() < expires_at:
+                self.queries += 1
+                return self.query_answer
+        self.unauthorized += 1
+        return error_response(
+            401,
+            "UNAUTHENTICATED",
+            "the access token is not valid: expired, revoked, or not issued by this server",
+            b"www-authenticate: Bearer\r\n",
+        )
+
+    def control(self, method: bytes, body: bytes) -> bytes:
+        """``/_bench/stats``: GET reads the counters; POST reads, then resets them (with options)."""
+        stats = self.stats()
+        if method == b"POST":
+            try:
+                options = json.loads(body) if body else {}
+            except ValueError:
+                return error_response(400, "VALIDATION_FAILED", "the options must be a JSON object")
+            self.reset(options if isinstance(options, dict) else {})
+        return http_response(200, _encode(stats).encode())
+
+
+class HttpProtocol(asyncio.Protocol):
+    """One keep-alive connection: parses requests with httptools and answers them in order."""
+
+    def __init__(self, state: State) -> None:
+        self._state = state
+        self._parser = httptools.HttpRequestParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._url = b""
+        self._body: list[bytes] = []
+        self._authorization: bytes | None = None
+        self._out: list[bytes] = []
+        self._close = False
+
+    # -- asyncio ----------------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        self._state.connections += 1
+
+    def data_received(self, data: bytes) -> None:
+        transport = self._transport
+        assert transport is not None
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._out.append(error_response(400, "VALIDATION_FAILED", "upgrades are not supported"))
+            self._close = True
+        except httptools.HttpParserError:
+            self._out.append(error_response(400, "VALIDATION_FAILED", "malformed HTTP request"))
+            self._close = True
+        if self._out:  # every answer to a pipelined batch in one write
+            transport.write(b"".join(self._out))
+            self._out.clear()
+        if self._close:
+            transport.close()
+
+    # -- httptools callbacks ----------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._url = b""
+        self._body.clear()
+        self._authorization = None
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if len(name) == 13 and name.lower() == b"authorization":
+            self._authorization = value
+
+    def on_body(self, body: bytes) -> None:
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        method = self._parser.get_method()
+        path = self._url.partition(b"?")[0]
+        if method == b"POST" and path == QUERY_PATH:
+            answer = self._state.query(self._authorization)
+        elif method == b"POST" and path == TOKEN_PATH:
+            answer = self._state.exchange(b"".join(self._body))
+        elif path == STATS_PATH and method in (b"GET", b"POST"):
+            answer = self._state.control(method, b"".join(self._body))
+        else:
+            answer = error_response(404, "NOT_FOUND", f"no route for {method.decode()} {path.decode()}")
+        self._out.append(answer)
+        if not self._parser.should_keep_alive():
+            self._close = True
+
+
+async def serve(client_secret: str, token_lifetime: float) -> None:
+    """Listen on 127.0.0.1 (port 0), print ``PORT <n>``, and serve until stdin closes or SIGTERM."""
+    loop = asyncio.get_running_loop()
+    state = State(client_secret=client_secret, token_lifetime=token_lifetime)
+    server = await loop.create_server(lambda: HttpProtocol(state), HOST, 0, backlog=1024)
+    port = server.sockets[0].getsockname()[1]
+    state.api_server = f"http://{HOST}:{port}"
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+
+    def stdin_readable() -> None:
+        if not os.read(sys.stdin.fileno(), 4096):  # EOF: the benchmark is gone
+            stop.set()
+
+    loop.add_reader(sys.stdin.fileno(), stdin_readable)
+    print(f"PORT {port}", flush=True)
+    async with server:
+        await stop.wait()
+
+
+def main() -> None:
+    """Parse the arguments and serve."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--client-secret", required=True)
+    parser.add_argument("--token-lifetime", type=float, default=3600.0)
+    args = parser.parse_args()
+    asyncio.run(serve(args.client_secret, args.token_lifetime))
+
+
+if __name__ == "__main__":
+    main()
