@@ -35,6 +35,9 @@ logger = logging.getLogger("chalk_client.auth")
 # key of ``request.extensions``; the flow takes it out (it is used once, never sent) instead of
 # asking the cache again.
 TOKEN_EXTENSION: Final = "chalk_client.token"
+# Replays after a 401 for a token that had expired by the time it was sent (a long queue for a
+# connection under load); a 401 for a token that was still valid is replayed once.
+MAX_AGED_REPLAYS: Final = 3
 
 
 class _NeedToken:
@@ -74,25 +77,35 @@ class BearerAuth(httpx.Auth):
         """The shared flow: yields requests to send and :data:`_NEED_TOKEN` to get a token."""
         given = request.extensions.pop(TOKEN_EXTENSION, None)
         token, exchanged = given if given is not None else _token_reply((yield _NEED_TOKEN))
-        request.headers["Authorization"] = f"Bearer {token.access_token}"
-        response = yield request
-        if not isinstance(response, httpx.Response) or response.status_code != 401:
-            return
-        if exchanged and not self._expired(token):
+        replays = 0
+        while True:
+            request.headers["Authorization"] = f"Bearer {token.access_token}"
+            response = yield request
+            if not isinstance(response, httpx.Response) or response.status_code != 401:
+                return
+            # A token past its deadline by now explains the 401 (the request may have queued for a
+            # connection that long): worth another replay. A 401 for a token still valid is
+            # replayed once, unless that token was exchanged for this very call.
+            aged = self._expired(token)
+            if (exchanged and not aged) or replays >= (MAX_AGED_REPLAYS if aged else 1):
+                logger.debug(
+                    "%s %s: 401 after %d replay(s)%s; not retried",
+                    request.method,
+                    request.url,
+                    replays,
+                    " for a token exchanged for this call" if exchanged and not aged else "",
+                )
+                return
+            dropped = self._invalidate(token)
             logger.debug(
-                "%s %s: 401 for a token exchanged for this call; not retried", request.method, request.url
+                "%s %s: 401 for a token that %s; %s, replaying",
+                request.method,
+                request.url,
+                "had expired by the time it was sent" if aged else "looked valid",
+                "dropped it" if dropped else "another call already replaced it",
             )
-            return
-        dropped = self._invalidate(token)
-        logger.debug(
-            "%s %s: 401 for a token that looked valid; %s, replaying once",
-            request.method,
-            request.url,
-            "dropped it" if dropped else "another call already replaced it",
-        )
-        fresh, _ = _token_reply((yield _NEED_TOKEN))
-        request.headers["Authorization"] = f"Bearer {fresh.access_token}"
-        yield request
+            token, exchanged = _token_reply((yield _NEED_TOKEN))
+            replays += 1
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Drive :meth:`flow` for ``httpx.Client``."""

@@ -264,6 +264,27 @@ def test_a_401_for_a_minted_token_that_expired_before_it_was_sent_is_replayed(
     assert len(api.data_requests()) == 2
 
 
+def test_401s_for_tokens_that_aged_in_flight_are_replayed_up_to_a_bound(
+    make_both: Any, api: FakeChalkAPI, clock: Any
+) -> None:
+    # Under load a request can wait for a connection longer than its token lives: each 401 for a
+    # token that has expired by then is worth another replay, up to MAX_AGED_REPLAYS.
+    from chalk_client._auth import MAX_AGED_REPLAYS
+
+    def late(request: httpx.Request) -> httpx.Response:
+        clock.advance(4000)  # past the 3600 s lifetime of the token it carried
+        return answer(401, {"detail": "expired"})
+
+    both: Both = make_both()
+    both("get_token")
+    api.queue(QUERY, late, late)
+    assert both("query", {"user.id": 1}, ["user.name"]).get_value("user.name") == "user.name:1"
+    assert len(api.data_requests()) == 3
+    api.queue(QUERY, *[late] * (MAX_AGED_REPLAYS + 1))
+    with pytest.raises(ChalkAuthenticationError):
+        both("query", {"user.id": 1}, ["user.name"])
+
+
 def test_a_second_401_after_the_replay_is_final(make_both: Any, api: FakeChalkAPI) -> None:
     both: Both = make_both()
     both("get_token")

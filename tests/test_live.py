@@ -157,3 +157,15 @@ def test_bad_input_never_reaches_the_server(connect: Any, server: ChalkServer) -
     with pytest.raises(ChalkInputError, match="different lengths"):
         client("upload_features", {"user.id": [1, 2], "user.name": ["x"]})
     assert server.requests == []
+
+
+def test_1000_sequential_calls_reuse_one_connection_per_pool(connect: Any, server: ChalkServer) -> None:
+    # Queries go to the engine address (the engine pool); the token exchange and the who-am-i to
+    # the API address (the API-server pool): one connection each, kept alive across every call.
+    client = connect()
+    before = server.faults.connections.opened
+    client("whoami")
+    for _ in range(1000):
+        client("query", {"user.id": 2}, ["user.name"])
+    opened = server.faults.connections.opened - before
+    assert opened in (1, 2), opened

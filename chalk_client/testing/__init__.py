@@ -13,7 +13,11 @@ engine the token answer routes online queries to), and logs what came in where
 (``server.requests``). It serves a seeded feature graph, users ``1..1000`` with ``user.id``,
 ``user.name``, ``user.age`` and ``user.credit_score``: :func:`seeded_user` gives the values a query
 answers (user 1 is ``"Ada Lovelace"``), and the credit-score resolver fails for
-:data:`FAILING_USER_ID`. The module ``chalk_client.testing._data`` documents the rules.
+:data:`FAILING_USER_ID`. The module ``chalk_client.testing._data`` documents the rules. Offline
+queries run as jobs in the background and leave real parquet files behind signed URLs
+(``server.offline_jobs`` lists them; ``chalk_client.testing._offline`` documents the rules).
+``server.faults`` injects failures (:class:`Fault`: error statuses, 429s, delays, dropped
+connections, malformed answers, revoked tokens); ``chalk_client.testing._faults`` documents them.
 
 It needs the ``testing`` extra: ``pip install 'chalk-client[testing]'``.
 """
@@ -34,7 +38,9 @@ from chalk_client.testing._data import (
     SEEDED_USER_IDS,
     seeded_user,
 )
+from chalk_client.testing._faults import Fault, FaultKind, FaultPlan, FaultRule
 from chalk_client.testing._log import RequestRecord
+from chalk_client.testing._offline import OfflineJobRecord
 from chalk_client.testing._runs import RunRecord
 from chalk_client.testing._server import ChalkServer
 
@@ -46,6 +52,11 @@ __all__ = [
     "FEATURE_TYPES",
     "SEEDED_USER_IDS",
     "ChalkServer",
+    "Fault",
+    "FaultKind",
+    "FaultPlan",
+    "FaultRule",
+    "OfflineJobRecord",
     "RequestRecord",
     "RunRecord",
     "seeded_user",

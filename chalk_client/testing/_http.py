@@ -21,7 +21,10 @@ import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from chalk_client.testing._faults import FaultPlan
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -66,10 +69,12 @@ class Request:
         path_params: Values of the ``{name}`` segments of the route's path template.
         served_by: The name of the listening address the request came in on (``"api"`` by default).
         query_name: Set by a handler that learns the request's query name, for the app's observer.
+        fault: The kind of the injected fault that applies to it (``"drop_before"``, ...), or None.
     """
 
     __slots__ = (
         "body",
+        "fault",
         "headers",
         "method",
         "path",
@@ -98,6 +103,7 @@ class Request:
         self.path_params: Mapping[str, str] = path_params if path_params is not None else {}
         self.served_by = served_by
         self.query_name: str | None = None
+        self.fault: str | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (case-insensitive), or None."""
@@ -120,14 +126,19 @@ class Request:
 
 
 class Response:
-    """A complete answer: status, raw headers (with ``content-length``) and body."""
+    """A complete answer: status, raw headers (with ``content-length``) and body.
 
-    __slots__ = ("body", "headers", "status")
+    With a positive `chunk_size`, the body is sent in ASGI messages of at most that many bytes
+    (``more_body``), as a large download is; otherwise in one.
+    """
 
-    def __init__(self, status: int, headers: RawHeaders, body: bytes) -> None:
+    __slots__ = ("body", "chunk_size", "headers", "status")
+
+    def __init__(self, status: int, headers: RawHeaders, body: bytes, *, chunk_size: int = 0) -> None:
         self.status = status
         self.headers = headers
         self.body = body
+        self.chunk_size = chunk_size
 
     def __repr__(self) -> str:
         return f"<Response {self.status}, {len(self.body)} bytes>"
@@ -288,7 +299,10 @@ class App:
         name: The :attr:`Request.served_by` of requests that `router` serves.
         observer: Called with every answered request and its status before the answer is sent (so
             a client that has its answer also finds it observed); it must be quick. What it raises
-            is logged, and the answer is sent anyway.
+            is logged, and the answer is sent anyway. A request whose connection a fault drops is
+            observed with the status the client received: 0 when none.
+        faults: Faults to inject (:mod:`chalk_client.testing._faults`), checked once each routed
+            request's body is read; while none is in force that costs one attribute read.
     """
 
     def __init__(
@@ -298,11 +312,13 @@ class App:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         name: str = "api",
         observer: Observer | None = None,
+        faults: FaultPlan | None = None,
     ) -> None:
         self.router = router
         self.max_body_bytes = max_body_bytes
         self.name = name
         self.observer = observer
+        self.faults = faults
         self._listeners: dict[int, tuple[str, Router]] = {}
 
     def listen(self, port: int, name: str, router: Router) -> None:
@@ -328,6 +344,7 @@ class App:
                 name, router = self._listeners.get(server[1], (name, router))
         headers: Sequence[tuple[bytes, bytes]] = scope["headers"]
         request = Request(method, path, query_string=scope["query_string"], headers=headers, served_by=name)
+        injected = None
         try:
             handler, params = router.resolve(method, path)
             body = await self._read_body(headers, receive)
@@ -336,7 +353,13 @@ class App:
             request.body = body
             if params is not None:
                 request.path_params = params
-            response = await handler(request)
+            plan = self.faults
+            if plan is not None and plan.armed:
+                injected = plan.take(request)
+            if injected is None:
+                response = await handler(request)
+            else:
+                response = await injected.respond(request, handler)
         except ApiError as exc:
             response = exc.to_response()
         except Exception:
@@ -346,13 +369,23 @@ class App:
                 "Internal Server Error",
                 [chalk_error("INTERNAL_SERVER_ERROR", "the test server failed; see its log")],
             )
+        status = response.status if injected is None else injected.status_sent(response)
         if self.observer is not None:
             try:
-                self.observer(request, response.status)
+                self.observer(request, status)
             except Exception:
                 _logger.exception("ChalkServer: the request observer failed on %s %s", method, path)
+        if injected is not None:
+            await injected.deliver(response, scope, receive, send)
+            return
         await send({"type": "http.response.start", "status": response.status, "headers": response.headers})
-        await send({"type": "http.response.body", "body": response.body})
+        body, step = response.body, response.chunk_size
+        if step <= 0 or len(body) <= step:
+            await send({"type": "http.response.body", "body": body})
+            return
+        for start in range(0, len(body), step):
+            end = start + step
+            await send({"type": "http.response.body", "body": body[start:end], "more_body": end < len(body)})
 
     async def _read_body(self, headers: Sequence[tuple[bytes, bytes]], receive: Receive) -> bytes | None:
         limit = self.max_body_bytes

@@ -28,9 +28,12 @@ class RequestRecord(NamedTuple):
         served_by: ``"api"`` or ``"engine"``: the address the request came in on.
         headers: Request headers by lower-case name (the last value of a repeated one), without
             ``authorization``.
-        status: The HTTP status it was answered with.
+        status: The HTTP status it was answered with; 0 when an injected fault dropped the
+            connection before a status was sent.
         query_name: The query name of an online query or upload (the body's ``query_name``, else
             the ``X-Chalk-Query-Name`` header), else None.
+        fault: The kind of the injected fault that applied to it (``"status"``, ``"drop_before"``,
+            ...: a :class:`~chalk_client.testing.FaultKind` value), else None.
     """
 
     method: str
@@ -39,6 +42,7 @@ class RequestRecord(NamedTuple):
     headers: Mapping[str, str]
     status: int
     query_name: str | None = None
+    fault: str | None = None
 
 
 class RequestLog:
@@ -56,7 +60,13 @@ class RequestLog:
             if name != b"authorization"
         }
         record = RequestRecord(
-            request.method, request.path, request.served_by, headers, status, request.query_name
+            request.method,
+            request.path,
+            request.served_by,
+            headers,
+            status,
+            request.query_name,
+            request.fault,
         )
         with self._lock:
             self._records.append(record)

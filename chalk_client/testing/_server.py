@@ -18,7 +18,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from types import TracebackType
 from typing import Final
 
@@ -26,8 +26,10 @@ import uvicorn
 
 from chalk_client.testing._auth import TokenService
 from chalk_client.testing._data import DataService, FeatureStore
+from chalk_client.testing._faults import Fault, FaultPlan
 from chalk_client.testing._http import App, Router
 from chalk_client.testing._log import RequestLog, RequestRecord
+from chalk_client.testing._offline import STORAGE_PREFIX, OfflineJobRecord, OfflineService
 from chalk_client.testing._runs import RunRecord, RunService
 
 __all__ = ["ChalkServer"]
@@ -102,7 +104,13 @@ def _bind(port: int) -> socket.socket:
 class _Running:
     """One run of the server: the bound sockets, uvicorn, and the thread serving them."""
 
-    def __init__(self, app: App, api_sock: socket.socket, engine_sock: socket.socket) -> None:
+    def __init__(
+        self,
+        app: App,
+        api_sock: socket.socket,
+        engine_sock: socket.socket,
+        http: str | type[asyncio.Protocol] = _HTTP_IMPL,
+    ) -> None:
         self.sockets = [api_sock, engine_sock]
         self.port: int = api_sock.getsockname()[1]
         self.engine_port: int = engine_sock.getsockname()[1]
@@ -110,7 +118,7 @@ class _Running:
             app,
             host=_HOST,
             port=self.port,
-            http=_HTTP_IMPL,
+            http=http,
             ws="none",
             lifespan="off",
             interface="asgi3",
@@ -171,8 +179,10 @@ class ChalkServer:
     environment (only ``POST /v1/query/online``; anything else there is a 404). Every endpoint but
     the token one wants a valid bearer token and checks the ``X-Chalk-*`` routing headers. The data
     it serves is the seeded feature graph of :mod:`chalk_client.testing._data` (see
-    :func:`~chalk_client.testing.seeded_user`), plus what clients upload. :attr:`requests` logs what
-    came in, where.
+    :func:`~chalk_client.testing.seeded_user`), plus what clients upload. Offline queries
+    (``/v4/offline_query``) run as jobs timed by its clock and leave real parquet files behind signed
+    URLs that expire (the rules: :mod:`chalk_client.testing._offline`; the jobs: :attr:`offline_jobs`).
+    :attr:`requests` logs what came in, where.
 
     Args:
         token_lifetime: Seconds an issued token is valid for (settable later).
@@ -187,6 +197,12 @@ class ChalkServer:
         engine_port: The engine address's port; 0 picks a free one.
         run_duration: Seconds of `clock` from a run's trigger until it reports ``succeeded``
             (settable later).
+        faults: Faults in force from the start (:class:`~chalk_client.testing.Fault`); change
+            them later through :attr:`faults`.
+        offline_duration: Seconds of `clock` from an offline query's submission until its job
+            finishes (settable later, for later jobs); 0 finishes it at once.
+        offline_rows_per_file: At most this many rows per parquet file of an offline query's result.
+        offline_url_lifetime: Seconds of `clock` a signed result-file URL is good for (settable later).
     """
 
     def __init__(
@@ -200,6 +216,10 @@ class ChalkServer:
         clock: Callable[[], float] = time.time,
         engine_port: int = 0,
         run_duration: float = 0.0,
+        faults: Iterable[Fault] = (),
+        offline_duration: float = 0.5,
+        offline_rows_per_file: int = 500,
+        offline_url_lifetime: float = 3600,
     ) -> None:
         for name, value in (("port", port), ("engine_port", engine_port)):
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
@@ -221,7 +241,16 @@ class ChalkServer:
         self._store = FeatureStore()
         self._data = DataService(auth=self._auth, store=self._store, clock=clock)
         self._runs = RunService(auth=self._auth, clock=clock, run_duration=run_duration)
+        self._offline = OfflineService(
+            auth=self._auth,
+            store=self._store,
+            clock=clock,
+            duration=offline_duration,
+            rows_per_file=offline_rows_per_file,
+            url_lifetime=offline_url_lifetime,
+        )
         self._log = RequestLog()
+        self._faults = FaultPlan(faults, revoke=self.revoke_tokens)
         router = Router()
         router.add("POST", "/v1/oauth/token", self._auth.exchange)
         router.add("POST", "/v1/query/online", self._data.query_online)
@@ -229,11 +258,19 @@ class ChalkServer:
         router.add("GET", "/v1/who-am-i", self._data.who_am_i)
         router.add("POST", "/v1/runs/trigger", self._runs.trigger)
         router.add("GET", "/v1/runs/{run_id}", self._runs.status)
+        router.add("POST", "/v4/offline_query", self._offline.submit)
+        router.add("POST", "/v4/offline_query/status", self._offline.status)
+        router.add("GET", "/v4/offline_query/{job_id}/status", self._offline.progress)
+        router.add("POST", "/v4/offline_query/{job_id}/cancel", self._offline.cancel)
+        router.add("GET", "/v2/offline_query/{revision_id}", self._offline.revision)
+        # Signed result-file URLs: no bearer token, the signature is the credential.
+        router.add("GET", STORAGE_PREFIX + "/{job_id}/{file_name}", self._offline.download)
         self._engine_router = Router(
             not_found_hint=" (this is an engine address: it serves only POST /v1/query/online)"
         )
         self._engine_router.add("POST", "/v1/query/online", self._data.query_online)
-        self._app = App(router, name="api", observer=self._log.observe)
+        self._faults.add_control_routes(router)
+        self._app = App(router, name="api", observer=self._log.observe, faults=self._faults)
         self._lifecycle = threading.Lock()
         self._running: _Running | None = None
         self._url: str | None = None
@@ -257,12 +294,14 @@ class ChalkServer:
                 api_sock.close()
                 raise
             try:
-                running = _Running(self._app, api_sock, engine_sock)
+                http = self._faults.protocol_class(_HTTP_IMPL)
+                running = _Running(self._app, api_sock, engine_sock, http=http)
                 url = f"http://{_HOST}:{running.port}"
                 engine_url = f"http://{_HOST}:{running.engine_port}"
                 self._auth.set_addresses(
                     api_server=url, engine_url=engine_url, grpc_address=f"{_HOST}:{running.port}"
                 )
+                self._offline.set_base_url(url)
                 self._app.forget_listeners()
                 self._app.listen(running.engine_port, "engine", self._engine_router)
                 running.start()
@@ -354,6 +393,19 @@ class ChalkServer:
         self._auth.issuer.revoke_all()
 
     @property
+    def faults(self) -> FaultPlan:
+        """The faults in force: add, remove and inspect them while it serves (any thread).
+
+        Example::
+
+            server.faults.fail_next("/v1/query/online", 2, status=503)
+            server.faults.token_endpoint_down()
+
+        :mod:`chalk_client.testing._faults` describes every kind of fault.
+        """
+        return self._faults
+
+    @property
     def requests(self) -> list[RequestRecord]:
         """The most recent requests it answered (up to 10,000), oldest first: a copy.
 
@@ -389,6 +441,32 @@ class ChalkServer:
     @run_duration.setter
     def run_duration(self, value: float) -> None:
         self._runs.run_duration = value
+
+    @property
+    def offline_jobs(self) -> list[OfflineJobRecord]:
+        """The offline query jobs submitted so far, oldest first, as they are now (a copy)."""
+        return self._offline.jobs()
+
+    @property
+    def offline_duration(self) -> float:
+        """Seconds of the server's clock from an offline query's submission until its job finishes.
+
+        Setting it affects jobs submitted later; 0 makes them finish at once.
+        """
+        return self._offline.duration
+
+    @offline_duration.setter
+    def offline_duration(self, value: float) -> None:
+        self._offline.duration = value
+
+    @property
+    def offline_url_lifetime(self) -> float:
+        """Seconds of the server's clock a signed result-file URL is good for (for URLs signed later)."""
+        return self._offline.url_lifetime
+
+    @offline_url_lifetime.setter
+    def offline_url_lifetime(self, value: float) -> None:
+        self._offline.url_lifetime = value
 
     def __repr__(self) -> str:
         # Never the secret, never a token.
