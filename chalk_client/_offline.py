@@ -365,9 +365,10 @@ def parse_dataset(call: Call, response: httpx.Response, secrets: Iterable[str | 
     """The job in a submit or revision answer; errors reported at submission raise."""
     payload = json_object(response, secrets)
     errors = _errors(payload.get("errors"), response, "errors")
-    if errors:
-        raise ChalkResultError(call.what, errors, trace=response.headers.get("x-chalk-trace-id"))
     revisions = payload.get("revisions")
+    if errors and not (isinstance(revisions, list) and revisions):
+        # Refused before any job started. With a job, its errors come with its status (wait()).
+        raise ChalkResultError(call.what, errors, trace=response.headers.get("x-chalk-trace-id") or None)
     if not isinstance(revisions, list) or not revisions:
         raise invalid_response(response, "the field 'revisions' is missing, empty or not a list")
     revision = revisions[-1]

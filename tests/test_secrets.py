@@ -6,19 +6,20 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from chalk_client import AsyncChalkClient, ChalkClient, ChalkClientConfig, ChalkSDKError
-from chalk_client.testing import ChalkServer
+from chalk_client.testing import ChalkServer, Fault
 from tests.conftest import SECRET, json_response
 
 
 @pytest.fixture
 def server() -> Iterator[ChalkServer]:
-    with ChalkServer(client_secret=SECRET, token_lifetime=3600) as server:
+    with ChalkServer(client_secret=SECRET, token_lifetime=3600, offline_duration=0) as server:
         yield server
 
 
@@ -111,9 +112,11 @@ CALLS: list[Any] = [
 
 
 @pytest.mark.parametrize("flavor", ["sync", "async"])
-def test_data_plane_calls_never_show_the_secret_or_token(
-    server: ChalkServer, debug_logs: pytest.LogCaptureFixture, flavor: str
+def test_every_call_never_shows_the_secret_or_token(
+    server: ChalkServer, debug_logs: pytest.LogCaptureFixture, flavor: str, tmp_path: Path
 ) -> None:
+    """Every public call, through success and failure (the cassettes on disk are checked by
+    tests/test_cassettes.py::test_no_cassette_holds_a_secret_or_token)."""
     kwargs = {"client_id": server.client_id, "client_secret": SECRET, "api_server": server.url}
     results: list[Any] = []
     first_tokens: list[str] = []
@@ -123,6 +126,42 @@ def test_data_plane_calls_never_show_the_secret_or_token(
         server.revoke_tokens()  # the 401 path: invalidate, exchange, replay
         return client.whoami()
 
+    def offline(client: Any) -> list[Any]:
+        # Every offline-query method, a job that fails, and injected faults: 5xx, an HTML page.
+        job = client.offline_query({"user.id": [1, 2]}, ["user.name"], wait=True)
+        out = [job, job.status(), job.urls(), job.download(tmp_path), job.to_arrow()]
+        out.append(client.get_offline_query(job.job_id).cancel())
+        for failing in (
+            lambda: client.offline_query({"user.id": [1]}, ["user.nope"], wait=True),
+            lambda: (
+                server.faults.fail_next("query_online", 3, status=503),
+                client.query({"user.id": 1}, ["user.name"]),
+            ),
+            lambda: (server.faults.add(Fault.html_page("who_am_i", status=200)), client.whoami()),
+        ):
+            try:
+                out.append(failing())
+            except ChalkSDKError as err:
+                out.append(err)
+        return out
+
+    async def aoffline(client: Any) -> list[Any]:
+        job = await client.offline_query({"user.id": [1, 2]}, ["user.name"], wait=True)
+        out = [job, await job.status(), await job.urls(), await job.download(tmp_path), await job.to_arrow()]
+        out.append(await (await client.get_offline_query(job.job_id)).cancel())
+        server.faults.fail_next("query_online", 3, status=503)
+        server.faults.add(Fault.html_page("who_am_i", status=200))
+        for failing in (
+            lambda: client.offline_query({"user.id": [1]}, ["user.nope"], wait=True),
+            lambda: client.query({"user.id": 1}, ["user.name"]),
+            client.whoami,
+        ):
+            try:
+                out.append(await failing())
+            except ChalkSDKError as err:
+                out.append(err)
+        return out
+
     if flavor == "sync":
         with ChalkClient(**kwargs) as client:
             for call in [*CALLS, after_revoking]:
@@ -130,6 +169,7 @@ def test_data_plane_calls_never_show_the_secret_or_token(
                     results.append(call(client))
                 except ChalkSDKError as err:
                     results.append(err)
+            results.extend(offline(client))
             tokens = [client.get_token().access_token]
             texts = texts_of(client)
     else:
@@ -141,11 +181,20 @@ def test_data_plane_calls_never_show_the_secret_or_token(
                         results.append(await call(client))
                     except ChalkSDKError as err:
                         results.append(err)
+                results.extend(await aoffline(client))
                 return [(await client.get_token()).access_token], texts_of(client)
 
         tokens, texts = asyncio.run(main())
     errors = [r for r in results if isinstance(r, ChalkSDKError)]
-    assert len(errors) == 3, results  # the 404, the upload's errors, the environment
+    # The 404, the upload's errors, the environment; the failed job, the 5xx storm, the HTML page.
+    assert [type(e).__name__ for e in errors] == [
+        "ChalkNotFoundError",
+        "ChalkResultError",
+        "ChalkEnvironmentError",
+        "ChalkOfflineQueryError",
+        "ChalkServerError",
+        "ChalkInvalidResponseError",
+    ], results
     assert server.token_exchanges == 2
     features = [f for r in results if hasattr(r, "raise_for_errors") for f in r]
     assert first_tokens != tokens  # two distinct tokens, both looked for
