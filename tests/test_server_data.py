@@ -617,15 +617,26 @@ def test_engine_url_before_start_is_an_error() -> None:
 def test_given_engine_port_and_restart() -> None:
     import socket
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ChalkServer(engine_port=port)
-    with pytest.raises(ValueError, match="engine_port"):
-        ChalkServer(port=port, engine_port=port)
-    with server:
-        assert server.engine_url == f"http://127.0.0.1:{port}"
-    server.start()  # the engine address works again after a restart
+    # A port found free can be taken by another socket (a client's ephemeral port) before the
+    # server binds it: try a few ports (a bounded loop), as a user choosing ports would.
+    for _ in range(5):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = ChalkServer(engine_port=port)
+        with pytest.raises(ValueError, match="engine_port"):
+            ChalkServer(port=port, engine_port=port)
+        try:
+            with server:
+                assert server.engine_url == f"http://127.0.0.1:{port}"
+            server.start()  # the engine address works again after a restart
+        except RuntimeError as err:
+            if "could not listen" not in str(err):
+                raise
+            continue
+        break
+    else:
+        pytest.fail("no free port could be bound in 5 tries")
     try:
         with httpx.Client(base_url=server.engine_url) as engine:
             token = token_body(engine, server)["access_token"]
