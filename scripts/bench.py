@@ -139,11 +139,11 @@ QUICK: Final = Profile(
     conc_pairs=3,
     conc_seconds=0.6,
     expiry_runs=1,
-    expiry_lifetime=8.0,
-    expiry_buffer=1.5,
-    expiry_seconds=17.5,
+    expiry_lifetime=6.0,
+    expiry_buffer=1.0,
+    expiry_seconds=13.2,
     import_runs=5,
-    rss_runs=3,
+    rss_runs=2,
     parse_pairs=3,
     parse_seconds=0.2,
     capacity_rounds=2,
@@ -1057,8 +1057,8 @@ def measure_token_expiry(profile: Profile, server: BenchServer, report: Report) 
         f"one AsyncChalkClient query for {profile.expiry_seconds:g} s at the same time, each worker pausing "
         f"{THREAD_PAUSE:g} s (threads) or {TASK_PAUSE:g} s (tasks) on average between calls so that the "
         "process is not saturated (saturation is item 3's business), with the SDK's default connection "
-        "limits and retries (a 401 or a failed token exchange is never retried, so token trouble still shows "
-        "as errors). Each client has its own token cache, so the minimum is per client: ceil(D / L), D "
+        "limits and retries (retries do not cover 401s, which get the auth layer's bounded replays, nor "
+        "failed token exchanges, so token trouble still shows as errors). Each client has its own token cache, so the minimum is per client: ceil(D / L), D "
         "being the span over which that client "
         "asked for tokens (first call's start to last call's start): the fewest L-second tokens that can "
         "cover it. D lies between 2L and 3(L - 1.1 x buffer), so each client's token expires twice and the "
