@@ -196,6 +196,13 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
         url = self._config.api_server.rstrip("/") + kwargs["url"]
         return transport_error(err, method=kwargs["method"].upper(), url=url)
 
+    def _offline_where(self, environment: str | None, branch: str | None) -> _Where:
+        """Where an offline job's calls go: the call's environment and branch, else the client's branch."""
+        return _Where(
+            environment=_calls._header_string(environment, "environment"),
+            branch=_calls._header_string(branch, "branch") or self._config.branch,
+        )
+
     def _offline_submission(
         self,
         input: object,
@@ -215,10 +222,7 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
     ) -> tuple[Call, _Where]:
         """The submit call of an offline query, and where the job's later calls go."""
         _offline.check_wait_timeout(timeout)
-        where = _Where(
-            environment=_calls._optional_string(environment, "environment"),
-            branch=_calls._optional_string(branch, "branch") or self._config.branch,
-        )
+        where = self._offline_where(environment, branch)
         call = _offline.submit_call(
             input,
             output,
@@ -707,10 +711,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
             job = client.get_offline_query("job-id")
             print(job.status())
         """
-        where = _Where(
-            environment=_calls._optional_string(environment, "environment"),
-            branch=_calls._optional_string(branch, "branch") or self._config.branch,
-        )
+        where = self._offline_where(environment, branch)
         call = _offline.revision_call(job_id, where)
         submitted = self._drive(self._flow(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
         return OfflineQuery(self, submitted, where, on_progress)
@@ -1098,10 +1099,7 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             job = await client.get_offline_query("job-id")
             print(await job.status())
         """
-        where = _Where(
-            environment=_calls._optional_string(environment, "environment"),
-            branch=_calls._optional_string(branch, "branch") or self._config.branch,
-        )
+        where = self._offline_where(environment, branch)
         call = _offline.revision_call(job_id, where)
         submitted = await self._drive(self._flow(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
         return AsyncOfflineQuery(self, submitted, where, on_progress)
