@@ -21,7 +21,7 @@ import attrs
 import httpx
 
 from chalk_client._errors import REDACTED, ChalkInputError, ChalkResultError
-from chalk_client._responses import MODEL_ERRORS, invalid_response, json_object, parse_model
+from chalk_client._responses import MODEL_ERRORS, Answer, invalid_response, json_object, parse_model
 from chalk_client._results import OnlineQueryResult, QueryMeta, ResolverRun, UploadResult, WhoAmI
 from chalk_client._retry import Idempotency
 from chalk_client._routing import Plane, Route
@@ -77,6 +77,16 @@ def _template(
     """The parsed URL and the constant headers of a request: the same for every call of a route."""
     headers = [("User-Agent", user_agent), *(_JSON_HEADERS if has_body else _ACCEPT_ONLY), *route_headers]
     return httpx.URL(base_url + path), httpx.Headers(headers)
+
+
+@functools.lru_cache(maxsize=512)
+def wire_template(
+    base_url: str, path: str, route_headers: tuple[tuple[str, str], ...], has_body: bool, user_agent: str
+) -> tuple[str, dict[str, str]]:
+    """The URL and constant headers of a request as plain values, for a driver that sends without
+    httpx types (the async client's aiohttp path); callers copy the dict before adding to it."""
+    headers = [("User-Agent", user_agent), *(_JSON_HEADERS if has_body else _ACCEPT_ONLY), *route_headers]
+    return base_url + path, dict(headers)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -141,9 +151,7 @@ def online_query_call(
     )
 
 
-def parse_online_query(
-    call: Call, response: httpx.Response, secrets: Iterable[str | None]
-) -> OnlineQueryResult:
+def parse_online_query(call: Call, response: Answer, secrets: Iterable[str | None]) -> OnlineQueryResult:
     """The result of a 200 online-query answer, or :class:`ChalkInvalidResponseError`."""
     from chalk_openapi.models.chalk_error import ChalkError
 
@@ -242,7 +250,7 @@ def upload_features_call(
     )
 
 
-def parse_upload(call: Call, response: httpx.Response, secrets: Iterable[str | None]) -> UploadResult:
+def parse_upload(call: Call, response: Answer, secrets: Iterable[str | None]) -> UploadResult:
     """What the server reported for an upload; errors in the answer raise :class:`ChalkResultError`."""
     payload = json_object(response, secrets)
     raw_trace = payload.get("trace_id")
@@ -277,7 +285,7 @@ def whoami_call(*, environment: str | None = None, branch: str | None = None) ->
     )
 
 
-def parse_whoami(call: Call, response: httpx.Response, secrets: Iterable[str | None]) -> WhoAmI:
+def parse_whoami(call: Call, response: Answer, secrets: Iterable[str | None]) -> WhoAmI:
     """The identity in a who-am-i answer."""
     from chalk_openapi.models.who_am_i_response import WhoAmIResponse
 
@@ -352,7 +360,7 @@ def run_status_call(run_id: str, *, environment: str | None = None, branch: str 
     )
 
 
-def parse_run(call: Call, response: httpx.Response, secrets: Iterable[str | None]) -> ResolverRun:
+def parse_run(call: Call, response: Answer, secrets: Iterable[str | None]) -> ResolverRun:
     """The run in a trigger or status answer."""
     from chalk_openapi.models.run_response import RunResponse
 
@@ -501,9 +509,7 @@ def _time(value: object, name: str) -> datetime:
     return _aware(value, name)
 
 
-def _chalk_error(
-    raw: object, response: httpx.Response, where: str, secrets: Iterable[str | None] = ()
-) -> Any:  # noqa: ANN401 - a ChalkError
+def _chalk_error(raw: object, response: Answer, where: str, secrets: Iterable[str | None] = ()) -> Any:  # noqa: ANN401 - a ChalkError
     """A server error object as the generated ``ChalkError``; a secret in its message is replaced."""
     from chalk_openapi.models.chalk_error import ChalkError
 

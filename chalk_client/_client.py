@@ -6,11 +6,22 @@ each call (:mod:`chalk_client._calls`), its route (:mod:`chalk_client._routing`)
 (:mod:`chalk_client._responses`). The attempts of one call are a generator, :meth:`_BaseChalkClient._flow`,
 that yields what it needs done: a token, a request to send, a pause. The two public classes only
 drive it, one with ``await`` and one without.
+
+A call goes out in this order, so that a token never ages in a queue:
+
+1. it is routed with the cached token (the flow's first command);
+2. the driver takes one of the pool's slots (``limits.max_connections`` of them, waiting at most
+   ``Timeout.pool``);
+3. it reads the token again (a call that queued may find it refreshed, or must wait for the
+   refresh), puts it in ``Authorization``, and sends.
+
+The token exchange takes no slot (its pool has one connection more than there are slots), so it can
+never wait behind the calls that wait for it. It is retried inside its single flight
+(``token_retries``) on connection failures, timeouts, 429 and 5xx, so one blip reaches no caller.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import random
 import time
@@ -23,8 +34,8 @@ import attrs
 import httpx
 
 from chalk_client import _calls, _offline
-from chalk_client._auth import TOKEN_EXTENSION, BearerAuth
-from chalk_client._calls import Call, build_request
+from chalk_client._auth import replay_after_401
+from chalk_client._calls import Call, build_request, wire_template
 from chalk_client._config import ChalkClientConfig
 from chalk_client._errors import ChalkConfigError, ChalkInputError, ChalkSDKError
 from chalk_client._fork import keep_inherited, reset_after_fork
@@ -34,13 +45,16 @@ from chalk_client._http import (
     TOKEN_TIMEOUT,
     USE_CLIENT_DEFAULT,
     USER_AGENT,
+    AsyncPool,
     PerLoopAsyncClient,
+    SyncPool,
     TimeoutArg,
     UseClientDefault,
     as_timeout,
+    pool_timeout_error,
 )
 from chalk_client._offline import AsyncOfflineQuery, OfflineQuery, ProgressCallback, _Where
-from chalk_client._responses import error_for_status, parse_model, transport_error
+from chalk_client._responses import Answer, error_for_status, parse_model, transport_error
 from chalk_client._results import OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
 from chalk_client._retry import DEFAULT_MAX_RETRIES, Idempotency, decide_retry, never_sent
 from chalk_client._routing import Plane, Route, route
@@ -48,6 +62,8 @@ from chalk_client._token import DEFAULT_REFRESH_BUFFER, Clock, SystemClock, Toke
 from chalk_client._token_cache import TokenCache
 
 if TYPE_CHECKING:
+    import asyncio
+
     from chalk_openapi.models.token_response import TokenResponse
 
 __all__ = ["AsyncChalkClient", "ChalkClient"]
@@ -70,16 +86,56 @@ class _Pause:
     seconds: float
 
 
+class _Send:
+    """What a flow yields to send one attempt of a call.
+
+    The driver takes a slot, reads the token again (rebinding the send with :meth:`_BaseChalkClient._bind`
+    when it changed), and sends with it; ``token`` and ``exchanged`` then say what was sent.
+    """
+
+    __slots__ = ("call", "engine", "exchanged", "route", "timeout", "token", "url")
+
+    def __init__(
+        self, call: Call, route: Route, token: Token, exchanged: bool, timeout: httpx.Timeout
+    ) -> None:
+        self.call = call
+        self.route = route
+        self.token = token
+        self.exchanged = exchanged  # the token came from an exchange this call waited for
+        self.timeout = timeout
+        self.engine = call.plane is Plane.DATA  # online queries use the engine pool
+        self.url = route.base_url + call.path
+
+    def httpx_request(self) -> httpx.Request:
+        """The request as httpx's, with the bound token."""
+        request = build_request(self.call, self.route, user_agent=USER_AGENT, timeout=self.timeout)
+        request.headers["Authorization"] = f"Bearer {self.token.access_token}"
+        return request
+
+    def wire_headers(self) -> dict[str, str]:
+        """The request's headers as a new dict, with the bound token."""
+        _, constant = wire_template(
+            self.route.base_url, self.call.path, self.route.headers, self.call.body is not None, USER_AGENT
+        )
+        headers = constant.copy()
+        headers["Authorization"] = f"Bearer {self.token.access_token}"
+        return headers
+
+
 _NEED_TOKEN: Final = _NeedToken()
-# Marks a request for the engine pool (online queries); everything else uses the API-server pool.
-ENGINE_POOL: Final = "chalk_client.engine_pool"
+# How often the token exchange is retried (inside its single flight) after a transient failure.
+DEFAULT_TOKEN_RETRIES: Final = 2
 # Routes remembered per token (kinds of call: plane, environment, branch, query name).
 _MAX_ROUTES: Final = 256
 # A flow yields one of these and is sent back: a Token, an answer or a transport error, or None.
-_Command = _NeedToken | httpx.Request | _Pause
+_Command = _NeedToken | _Send | _Pause
 _Flow = Generator[_Command, Any, _R]
 # Turns a call's 2xx answer into its result: (call, answer, secrets to redact) -> result.
-_Parser = Callable[[Call, httpx.Response, Sequence[str | None]], _R]
+_Parser = Callable[[Call, Answer, Sequence[str | None]], _R]
+# The token exchange's flow: yields the keyword arguments of a request, or a pause.
+_ExchangeFlow = Generator[
+    "dict[str, Any] | _Pause", "httpx.Response | httpx.TransportError | None", "TokenResponse"
+]
 
 
 class _BaseChalkClient(Generic[_TransportT, _SleepT]):
@@ -105,6 +161,7 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
         timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
         limits: httpx.Limits = DEFAULT_LIMITS,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        token_retries: int = DEFAULT_TOKEN_RETRIES,
         transport: _TransportT | None = None,
         clock: Clock | None = None,
         rand: Callable[[], float] | None = None,
@@ -120,8 +177,11 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
             "query_server": query_server,
         }
         self._config = _effective_config(config, explicit, allow_insecure_http)
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ChalkInputError(f"max_retries must be an int >= 0, got {max_retries!r}")
+        for name, value in (("max_retries", max_retries), ("token_retries", token_retries)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ChalkInputError(f"{name} must be an int >= 0, got {value!r}")
+        if not isinstance(limits, httpx.Limits):
+            raise ChalkInputError(f"limits must be an httpx.Limits, got {limits!r}")
         self._clock = clock if clock is not None else SystemClock()
         self._rand = rand if rand is not None else random.random
         self._tokens = TokenCache(refresh_buffer=refresh_buffer, clock=self._clock, rand=self._rand)
@@ -129,6 +189,7 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
         self._timeout = as_timeout(timeout)
         self._limits = limits
         self._max_retries = max_retries
+        self._token_retries = token_retries
         self._transport: _TransportT | None = transport
         self._sleep: _SleepT | None = sleep
         self._secrets = (self._config.client_secret,)
@@ -183,18 +244,72 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
         kwargs.update(timeout=self._token_timeout, follow_redirects=False, auth=None)
         return kwargs
 
-    def _exchange_result(self, response: httpx.Response) -> TokenResponse:
-        """The parsed token answer, or the SDK error that fits it."""
+    def _exchange_flow(self) -> _ExchangeFlow:
+        """Every attempt of one token exchange: the request to send, pauses, the parsed answer.
+
+        Connection failures, timeouts, 408, 429 and 5xx are retried ``token_retries`` times, with the
+        calls' backoff and ``Retry-After`` rules; rejected credentials (any other 4xx) are final.
+        The error it ends with carries the attempts made.
+        """
         from chalk_openapi.models.token_response import TokenResponse
 
-        if not response.is_success:
-            raise error_for_status(response, secrets=self._secrets, credentials_exchange=True)
-        return parse_model(TokenResponse, response, required=("access_token",), secrets=self._secrets)
+        kwargs = self._exchange_request()
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = yield kwargs
+            if outcome is None:  # pragma: no cover - the drivers answer a request with its outcome
+                raise TypeError("the exchange flow sent a request and got no answer")
+            if not isinstance(outcome, httpx.TransportError) and outcome.is_success:
+                return parse_model(TokenResponse, outcome, required=("access_token",), secrets=self._secrets)
+            if not isinstance(outcome, httpx.TransportError) and 400 <= outcome.status_code < 500:
+                transient = outcome.status_code in (408, 429)
+            else:
+                transient = True
+            decision = (
+                decide_retry(
+                    idempotency=Idempotency.SAFE,
+                    attempt=attempt,
+                    max_retries=self._token_retries,
+                    outcome=outcome,
+                    rand=self._rand,
+                    wall_clock=self._clock.time,
+                )
+                if transient
+                else None
+            )
+            if decision is None or decision.delay is None:
+                logger.debug(
+                    "token exchange: not retried after attempt %d: %s",
+                    attempt,
+                    decision.reason if decision is not None else "the credentials were rejected",
+                )
+                raise self._exchange_error(outcome, kwargs, attempt)
+            logger.debug(
+                "token exchange: retry %d of %d in %.2f s: %s",
+                attempt,
+                self._token_retries,
+                decision.delay,
+                decision.reason,
+            )
+            yield _Pause(decision.delay)
 
-    def _exchange_failed(self, err: httpx.TransportError, kwargs: dict[str, Any]) -> Exception:
-        """The SDK error for a token request that never got a full answer."""
+    def _exchange_error(
+        self, outcome: httpx.Response | httpx.TransportError, kwargs: dict[str, Any], attempts: int
+    ) -> ChalkSDKError:
+        """The SDK error a token exchange ends with after `attempts` attempts."""
+        if isinstance(outcome, httpx.Response):
+            return error_for_status(
+                outcome,
+                secrets=self._secrets,
+                credentials_exchange=True,
+                wall_clock=self._clock.time,
+                attempts=attempts,
+            )
         url = self._config.api_server.rstrip("/") + kwargs["url"]
-        return transport_error(err, method=kwargs["method"].upper(), url=url)
+        error = transport_error(outcome, method=kwargs["method"].upper(), url=url, attempts=attempts)
+        error.__cause__ = outcome
+        return error
 
     def _offline_where(self, environment: str | None, branch: str | None) -> _Where:
         """Where an offline job's calls go: the call's environment and branch, else the client's branch."""
@@ -245,17 +360,28 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
         """Every attempt of `call`, as commands for a driver; returns the parsed answer or raises."""
         effective = self._timeout if isinstance(timeout, UseClientDefault) else as_timeout(timeout)
         token, exchanged = yield _NEED_TOKEN
-        where = self._route(token, call)
-        request = build_request(call, where, user_agent=USER_AGENT, timeout=effective)
-        if call.plane is Plane.DATA:
-            request.extensions[ENGINE_POOL] = True  # the drivers send it through the engine pool
+        send = _Send(call, self._route(token, call), token, exchanged, effective)
         attempt = 0
         while True:
             attempt += 1
-            if attempt == 1:  # the auth flow sends the first attempt with the token routed above
-                request.extensions[TOKEN_EXTENSION] = (token, exchanged)
-            outcome = yield request
-            if isinstance(outcome, httpx.Response) and outcome.is_success:
+            replays = 0
+            while True:
+                outcome = yield send
+                if isinstance(outcome, httpx.TransportError) or outcome.status_code != 401:
+                    break
+                if not replay_after_401(
+                    send.token,
+                    exchanged=send.exchanged,
+                    replays=replays,
+                    expired=self._tokens.expired,
+                    invalidate=self._tokens.invalidate,
+                    what=f"{call.method} {send.url}",
+                ):
+                    break
+                token, exchanged = yield _NEED_TOKEN
+                self._bind(send, token, exchanged)
+                replays += 1
+            if not isinstance(outcome, httpx.TransportError) and outcome.is_success:
                 return parse(call, outcome, self._secrets)
             decision = decide_retry(
                 idempotency=call.idempotency,
@@ -269,21 +395,33 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
                 logger.debug(
                     "%s %s: not retried after attempt %d: %s",
                     call.method,
-                    request.url,
+                    send.url,
                     attempt,
                     decision.reason,
                 )
-                raise self._failure(call, request, outcome, attempt)
+                raise self._failure(call, send, outcome, attempt)
             logger.debug(
                 "%s %s: retry %d of %d in %.2f s: %s",
                 call.method,
-                request.url,
+                send.url,
                 attempt,
                 self._max_retries,
                 decision.delay,
                 decision.reason,
             )
             yield _Pause(decision.delay)
+            send.exchanged = False  # the next attempt reads the cache anew
+
+    def _bind(self, send: _Send, token: Token, exchanged: bool) -> None:
+        """Point `send` at `token` (read when the call got its slot), and at the route it implies."""
+        if token is send.token:
+            send.exchanged = send.exchanged or exchanged
+            return
+        send.token, send.exchanged = token, exchanged
+        where = self._route(token, send.call)
+        if where != send.route:
+            send.route = where
+            send.url = where.base_url + send.call.path
 
     def _route(self, token: Token, call: Call) -> Route:
         """The route of `call` with `token`, computed once per token and kind of call."""
@@ -308,12 +446,12 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
     def _failure(
         self,
         call: Call,
-        request: httpx.Request,
-        outcome: httpx.Response | httpx.TransportError,
+        send: _Send,
+        outcome: Answer | httpx.TransportError,
         attempts: int,
     ) -> Exception:
         """The error a call ends with after its last attempt."""
-        if isinstance(outcome, httpx.Response):
+        if not isinstance(outcome, httpx.TransportError):
             return error_for_status(
                 outcome, secrets=self._secrets, wall_clock=self._clock.time, attempts=attempts
             )
@@ -325,9 +463,7 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
                 else f"; {call.what} may or may not have reached the server, and was not retried "
                 "because sending it again could store it twice"
             )
-        error = transport_error(
-            outcome, method=call.method, url=str(request.url), attempts=attempts, note=note
-        )
+        error = transport_error(outcome, method=call.method, url=send.url, attempts=attempts, note=note)
         error.__cause__ = outcome
         return error
 
@@ -403,11 +539,6 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         self._http = self._new_http()
         self._engine_http = self._new_http() if self._transport is None else self._http
         self._closed = False
-        self._auth = BearerAuth(
-            acquire=functools.partial(self._tokens.acquire, self._exchange),
-            invalidate=self._tokens.invalidate,
-            expired=self._tokens.expired,
-        )
         reset_after_fork(self)
 
     def get_token(self) -> Token:
@@ -743,17 +874,37 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
                 command = flow.send(reply)
             except StopIteration as done:
                 return done.value  # type: ignore[no-any-return]
-            if isinstance(command, httpx.Request):
-                http = self._engine_http if ENGINE_POOL in command.extensions else self._http
-                try:
-                    reply = http.send(command, auth=self._auth)
-                except httpx.TransportError as err:
-                    reply = err
+            if isinstance(command, _Send):
+                reply = self._send(command)
             elif isinstance(command, _Pause):
                 self._pause(command.seconds)
                 reply = None
             else:
                 reply = self._tokens.acquire(self._exchange)
+
+    def _send(self, send: _Send) -> httpx.Response | httpx.TransportError:
+        """One attempt: take a slot, read the token again, send (see the module docstring)."""
+        pool = self._engine_http if send.engine else self._http
+        slots = pool.slots
+        if slots is not None:
+            wait = send.timeout.pool
+            if not slots.acquire(timeout=wait):
+                return pool_timeout_error(wait, send.url)
+        try:
+            token = self._tokens.peek()
+            if token is not send.token:
+                if token is None:
+                    token, exchanged = self._tokens.acquire(self._exchange)
+                else:
+                    exchanged = False
+                self._bind(send, token, exchanged)
+            try:
+                return pool.http.send(send.httpx_request())
+            except httpx.TransportError as err:
+                return err
+        finally:
+            if slots is not None:
+                slots.release()
 
     def _pause(self, seconds: float) -> None:
         (self._sleep or time.sleep)(seconds)
@@ -761,16 +912,27 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
     def _exchange(self) -> TokenResponse:
         if self._closed:
             raise ChalkSDKError("this ChalkClient is closed; create a new one")
-        kwargs = self._exchange_request()
-        try:
-            response = self._http.request(**kwargs)
-        except httpx.TransportError as err:
-            raise self._exchange_failed(err, kwargs) from err
-        return self._exchange_result(response)
+        flow = self._exchange_flow()
+        reply: httpx.Response | httpx.TransportError | None = None
+        while True:
+            try:
+                command = flow.send(reply)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            if isinstance(command, _Pause):
+                self._pause(command.seconds)
+                reply = None
+                continue
+            try:
+                reply = self._http.http.request(**command)
+            except httpx.TransportError as err:
+                reply = err
 
-    def _new_http(self) -> httpx.Client:
-        transport = self._transport or httpx.HTTPTransport(limits=self._limits)
-        return httpx.Client(transport=transport, **self._http_options())
+    def _new_http(self) -> SyncPool:
+        transport = self._transport or httpx.HTTPTransport(limits=_pool_limits(self._limits))
+        return SyncPool(
+            httpx.Client(transport=transport, **self._http_options()), self._limits.max_connections
+        )
 
     def _reset_after_fork(self) -> None:
         keep_inherited((self._http, self._engine_http))
@@ -800,11 +962,6 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
     def _setup(self) -> None:
         self._http = PerLoopAsyncClient(self._new_http)  # as ChalkClient: API server, engines
         self._engine_http = PerLoopAsyncClient(self._new_http) if self._transport is None else self._http
-        self._auth = BearerAuth(
-            aacquire=functools.partial(self._tokens.aacquire, self._exchange),
-            invalidate=self._tokens.invalidate,
-            expired=self._tokens.expired,
-        )
 
     async def get_token(self) -> Token:
         """A valid access token, from the cache or from a new exchange (see ``ChalkClient.get_token``).
@@ -1129,13 +1286,8 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
                 command = flow.send(reply)
             except StopIteration as done:
                 return done.value  # type: ignore[no-any-return]
-            if isinstance(command, httpx.Request):
-                pool = self._engine_http if ENGINE_POOL in command.extensions else self._http
-                http = await pool.get()
-                try:
-                    reply = await http.send(command, auth=self._auth)
-                except httpx.TransportError as err:
-                    reply = err
+            if isinstance(command, _Send):
+                reply = await self._send(command)
             elif isinstance(command, _Pause):
                 await self._pause(command.seconds)
                 reply = None
@@ -1150,15 +1302,87 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
 
             await asyncio.sleep(seconds)
 
-    async def _exchange(self) -> TokenResponse:
-        kwargs = self._exchange_request()
-        http = await self._http.get()
+    async def _send(self, send: _Send) -> Answer | httpx.TransportError:
+        """One attempt: take a slot, read the token again, send (see the module docstring)."""
+        pool = await (self._engine_http if send.engine else self._http).get()
+        slots = pool.slots
+        if slots is not None:
+            if not slots.locked():
+                await slots.acquire()  # a free slot: no timer needed
+            elif not await _acquire_within(slots, send.timeout.pool):
+                return pool_timeout_error(send.timeout.pool, send.url)
         try:
-            response = await http.request(**kwargs)
-        except httpx.TransportError as err:
-            raise self._exchange_failed(err, kwargs) from err
-        return self._exchange_result(response)
+            token = self._tokens.peek()
+            if token is not send.token:
+                if token is None:
+                    token, exchanged = await self._tokens.aacquire(self._exchange)
+                else:
+                    exchanged = False
+                self._bind(send, token, exchanged)
+            try:
+                if pool.aio is not None:
+                    call = send.call
+                    return await pool.aio.send(
+                        call.method, send.url, send.wire_headers(), call.body, send.timeout
+                    )
+                return await pool.http.send(send.httpx_request())
+            except httpx.TransportError as err:
+                return err
+        finally:
+            if slots is not None:
+                slots.release()
 
-    def _new_http(self) -> httpx.AsyncClient:
-        transport = self._transport or httpx.AsyncHTTPTransport(limits=self._limits)
-        return httpx.AsyncClient(transport=transport, **self._http_options())
+    async def _exchange(self) -> TokenResponse:
+        flow = self._exchange_flow()
+        reply: httpx.Response | httpx.TransportError | None = None
+        while True:
+            try:
+                command = flow.send(reply)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            if isinstance(command, _Pause):
+                await self._pause(command.seconds)
+                reply = None
+                continue
+            http = (await self._http.get()).http
+            try:
+                reply = await http.request(**command)
+            except httpx.TransportError as err:
+                reply = err
+
+    def _new_http(self) -> AsyncPool:
+        options = self._http_options()
+        slots = self._limits.max_connections
+        if self._transport is not None:
+            return AsyncPool(httpx.AsyncClient(transport=self._transport, **options), None, slots)
+        from chalk_client._aio import AiohttpTransport, AioSession  # aiohttp: only once a client sends
+
+        aio = AioSession(self._limits)
+        return AsyncPool(httpx.AsyncClient(transport=AiohttpTransport(aio), **options), aio, slots)
+
+
+async def _acquire_within(slots: asyncio.Semaphore, seconds: float | None) -> bool:
+    """Take a slot, waiting at most `seconds` (None: as long as it takes); False if none came free."""
+    import asyncio
+
+    if seconds is None:
+        await slots.acquire()
+        return True
+    try:
+        await asyncio.wait_for(slots.acquire(), seconds)
+    except TimeoutError:
+        return False
+    return True
+
+
+def _pool_limits(limits: httpx.Limits) -> httpx.Limits:
+    """The limits of the pool under the slots: one connection more, for the token exchange."""
+    most = limits.max_connections
+    if most is None:
+        return limits
+    keepalive = limits.max_keepalive_connections
+    return httpx.Limits(
+        max_connections=most + 1,
+        max_keepalive_connections=None if keepalive is None else keepalive + (keepalive >= most),
+        keepalive_expiry=limits.keepalive_expiry,
+    )

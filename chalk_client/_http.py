@@ -1,7 +1,8 @@
 """The httpx clients a Chalk client owns: constants, construction, and their life across loops and forks.
 
-- One connection pool per client, kept alive across calls.
-- The async client keeps one ``httpx.AsyncClient`` per event loop: connections belong to the loop
+- Two connection pools per client (the API server's, the engines'), kept alive across calls, each
+  behind the SDK's own slots (:class:`SyncPool`, :class:`AsyncPool`).
+- The async client keeps one pool per event loop: connections belong to the loop
   that opened them, so a client used in successive ``asyncio.run`` calls opens a fresh pool in each,
   and closes the old one as its loop shuts down (see :class:`PerLoopAsyncClient`).
 - After ``os.fork()`` the child drops the parent's pools without touching their sockets, and opens
@@ -11,8 +12,9 @@
 from __future__ import annotations
 
 import enum
+import threading
 from collections.abc import AsyncGenerator, Callable
-from typing import TYPE_CHECKING, Final, TypeAlias
+from typing import TYPE_CHECKING, Final, Protocol, TypeAlias
 
 import httpx
 
@@ -23,16 +25,21 @@ from chalk_client._version import __version__
 if TYPE_CHECKING:
     import asyncio
 
+    from chalk_client._aio import AioSession
+
 __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
     "TOKEN_TIMEOUT",
     "USER_AGENT",
     "USE_CLIENT_DEFAULT",
+    "AsyncPool",
     "PerLoopAsyncClient",
+    "SyncPool",
     "TimeoutArg",
     "UseClientDefault",
     "as_timeout",
+    "pool_timeout_error",
 ]
 
 USER_AGENT: Final = f"chalk-client-python/{__version__}"
@@ -71,13 +78,17 @@ def as_timeout(value: TimeoutArg) -> httpx.Timeout:
     return httpx.Timeout(value)
 
 
-async def _close_with_loop(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+class _Closable(Protocol):
+    async def aclose(self) -> None: ...
+
+
+async def _close_with_loop(resource: _Closable) -> AsyncGenerator[None, None]:
     # An async generator parked at its first yield is closed by the loop's shutdown_asyncgens()
     # (which asyncio.run calls before closing the loop): the pool is closed inside its own loop.
     try:
         yield
     finally:
-        await client.aclose()
+        await resource.aclose()
 
 
 def _running_loop() -> asyncio.AbstractEventLoop:
@@ -86,18 +97,63 @@ def _running_loop() -> asyncio.AbstractEventLoop:
     return asyncio.get_running_loop()
 
 
-class PerLoopAsyncClient:
-    """One ``httpx.AsyncClient`` per running event loop, made by `factory` on first use in a loop."""
+def pool_timeout_error(seconds: float | None, url: str) -> httpx.PoolTimeout:
+    """The error for a call that found no free slot in time (nothing was sent)."""
+    return httpx.PoolTimeout(
+        f"no free connection slot within {seconds} s (all are busy: raise limits.max_connections or "
+        "Timeout(pool=...))",
+        request=httpx.Request("GET", url),
+    )
 
-    def __init__(self, factory: Callable[[], httpx.AsyncClient]) -> None:
+
+class SyncPool:
+    """A connection pool of ``ChalkClient``: its ``httpx.Client`` and the SDK's slots in front of it.
+
+    A call takes a slot before it reads the token it sends (so a token never ages in the pool's
+    queue), and holds it while it sends. There are ``max_connections`` slots; the pool below has
+    one connection more, for the token exchange, which takes no slot.
+    """
+
+    def __init__(self, http: httpx.Client, max_connections: int | None) -> None:
+        self.http = http
+        self.slots = threading.BoundedSemaphore(max_connections) if max_connections else None
+
+    def close(self) -> None:
+        """Close the connections."""
+        self.http.close()
+
+
+class AsyncPool:
+    """A connection pool of ``AsyncChalkClient`` in one event loop, with the SDK's slots.
+
+    `http` sends the token exchange and downloads (and every call, when the caller gave a
+    transport); `aio`, when set, is the aiohttp session that API calls take directly.
+    """
+
+    def __init__(self, http: httpx.AsyncClient, aio: AioSession | None, max_connections: int | None) -> None:
+        import asyncio
+
+        self.http = http
+        self.aio = aio
+        self.slots = asyncio.Semaphore(max_connections) if max_connections else None
+
+    async def aclose(self) -> None:
+        """Close the connections (the httpx client closes the aiohttp session under it)."""
+        await self.http.aclose()
+
+
+class PerLoopAsyncClient:
+    """One :class:`AsyncPool` per running event loop, made by `factory` on first use in a loop."""
+
+    def __init__(self, factory: Callable[[], AsyncPool]) -> None:
         self._factory = factory
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._client: AsyncPool | None = None
         self._closer: AsyncGenerator[None, None] | None = None
         reset_after_fork(self)
 
-    async def get(self) -> httpx.AsyncClient:
-        """The client for the running loop."""
+    async def get(self) -> AsyncPool:
+        """The pool of the running loop."""
         loop = _running_loop()
         client = self._client
         if client is not None and self._loop is loop:
@@ -109,7 +165,7 @@ class PerLoopAsyncClient:
         return client
 
     async def aclose(self) -> None:
-        """Close the running loop's client (a client of a loop that is gone was closed with it)."""
+        """Close the running loop's pool (a pool of a loop that is gone was closed with it)."""
         closer, loop = self._closer, self._loop
         self._loop = self._client = self._closer = None
         if closer is not None and loop is _running_loop():

@@ -63,7 +63,7 @@ from chalk_client._errors import (
     ChalkSDKError,
     ChalkUnavailableError,
 )
-from chalk_client._responses import invalid_response, json_object
+from chalk_client._responses import Answer, invalid_response, json_object
 from chalk_client._retry import RETRY_STATUSES, Idempotency, backoff
 from chalk_client._routing import Plane
 
@@ -361,7 +361,7 @@ def _column_name(name: object) -> str:
 # Answers
 
 
-def parse_dataset(call: Call, response: httpx.Response, secrets: Iterable[str | None]) -> _Submitted:
+def parse_dataset(call: Call, response: Answer, secrets: Iterable[str | None]) -> _Submitted:
     """The job in a submit or revision answer; errors reported at submission raise."""
     payload = json_object(response, secrets)
     errors = _errors(payload.get("errors"), response, "errors")
@@ -391,7 +391,7 @@ def parse_dataset(call: Call, response: httpx.Response, secrets: Iterable[str | 
     )
 
 
-def parse_status(call: Call, response: httpx.Response, secrets: Iterable[str | None]) -> _JobState:
+def parse_status(call: Call, response: Answer, secrets: Iterable[str | None]) -> _JobState:
     """One answer of the status poll."""
     payload = json_object(response, secrets)
     finished = payload.get("is_finished")
@@ -405,7 +405,7 @@ def parse_status(call: Call, response: httpx.Response, secrets: Iterable[str | N
     )
 
 
-def parse_progress(call: Call, response: httpx.Response, secrets: Iterable[str | None]) -> OfflineQueryStatus:
+def parse_progress(call: Call, response: Answer, secrets: Iterable[str | None]) -> OfflineQueryStatus:
     """The progress report."""
     payload = json_object(response, secrets)
     report = payload.get("report")
@@ -425,7 +425,7 @@ def parse_progress(call: Call, response: httpx.Response, secrets: Iterable[str |
     )
 
 
-def _errors(raw: object, response: httpx.Response, field: str) -> list[Any]:
+def _errors(raw: object, response: Answer, field: str) -> list[Any]:
     if raw is None:
         return []
     if not isinstance(raw, list):
@@ -433,7 +433,7 @@ def _errors(raw: object, response: httpx.Response, field: str) -> list[Any]:
     return [_chalk_error(item, response, f"{field}[{i}]") for i, item in enumerate(raw)]
 
 
-def _string_list(raw: object, response: httpx.Response, field: str) -> tuple[str, ...]:
+def _string_list(raw: object, response: Answer, field: str) -> tuple[str, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
@@ -453,7 +453,7 @@ class _Send(NamedTuple):
     """Make an API call through the client (with its retries); the reply is the result or the error."""
 
     call: Call
-    parse: Callable[[Call, httpx.Response, Sequence[str | None]], Any]
+    parse: Callable[[Call, Answer, Sequence[str | None]], Any]
 
 
 class _Sleep(NamedTuple):
@@ -951,7 +951,7 @@ class OfflineQuery(_OfflineQueryBase):
             elif isinstance(command, _Report):
                 command.callback(command.status)
             else:
-                reply = _fetch(client._http, command)
+                reply = _fetch(client._http.http, command)
 
 
 class AsyncOfflineQuery(_OfflineQueryBase):
@@ -1059,4 +1059,4 @@ class AsyncOfflineQuery(_OfflineQueryBase):
                 if hasattr(returned, "__await__"):  # a coroutine function's result
                     await returned
             else:
-                reply = await _afetch(await client._http.get(), command)
+                reply = await _afetch((await client._http.get()).http, command)

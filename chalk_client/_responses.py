@@ -39,6 +39,7 @@ from chalk_client._errors import (
 
 __all__ = [
     "MODEL_ERRORS",
+    "Answer",
     "error_for_status",
     "invalid_response",
     "json_object",
@@ -64,6 +65,44 @@ _HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTAL
 MODEL_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 
 
+class Answer(Protocol):
+    """What the SDK reads of an HTTP answer: an ``httpx.Response`` is one, and so is the aiohttp path's.
+
+    The async client's default transport reads answers without building an ``httpx.Response`` (a
+    measurable share of a call under load); both kinds pass through the same parsers.
+    """
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status."""
+        ...
+
+    @property
+    def reason_phrase(self) -> str:
+        """The status line's text."""
+        ...
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The answer's headers (case-insensitive keys)."""
+        ...
+
+    @property
+    def content(self) -> bytes:
+        """The whole body, decoded of any content encoding."""
+        ...
+
+    @property
+    def is_success(self) -> bool:
+        """Whether the status is 2xx."""
+        ...
+
+    @property
+    def request(self) -> httpx.Request:
+        """The request this answers (its method and URL name the call in messages)."""
+        ...
+
+
 class _FromDict(Protocol):
     @classmethod
     def from_dict(cls: type[_M], src_dict: Mapping[str, Any]) -> _M: ...
@@ -74,7 +113,7 @@ _M = TypeVar("_M", bound=_FromDict)
 
 def parse_model(
     model: type[_M],
-    response: httpx.Response,
+    response: Answer,
     *,
     required: Iterable[str] = (),
     secrets: Iterable[str | None] = (),
@@ -98,7 +137,7 @@ def parse_model(
 
 
 def error_for_status(
-    response: httpx.Response,
+    response: Answer,
     *,
     secrets: Iterable[str | None] = (),
     credentials_exchange: bool = False,
@@ -205,7 +244,7 @@ def decode_json(content: bytes) -> Any:  # noqa: ANN401 - any JSON value
         return json.loads(content)
 
 
-def json_object(response: httpx.Response, secrets: Iterable[str | None]) -> dict[str, Any]:
+def json_object(response: Answer, secrets: Iterable[str | None]) -> dict[str, Any]:
     """The JSON object in `response`'s body, or :class:`ChalkInvalidResponseError` saying what it is."""
     content = response.content
     try:
@@ -221,7 +260,7 @@ def json_object(response: httpx.Response, secrets: Iterable[str | None]) -> dict
     return data
 
 
-def _error_body(response: httpx.Response) -> tuple[str | None, str | None, list[Mapping[str, Any]]]:
+def _error_body(response: Answer) -> tuple[str | None, str | None, list[Mapping[str, Any]]]:
     """(detail, trace, raw errors) from an error answer of any shape."""
     content = response.content
     header_trace = response.headers.get("x-chalk-trace-id") or None
@@ -248,7 +287,7 @@ def _error_body(response: httpx.Response) -> tuple[str | None, str | None, list[
     return content.decode("utf-8", "replace").strip(), header_trace, []
 
 
-def _looks_like_html(response: httpx.Response) -> bool:
+def _looks_like_html(response: Answer) -> bool:
     head = response.content[:200].lstrip().lower()
     return "html" in response.headers.get("content-type", "") or head.startswith((b"<!doctype", b"<html"))
 
@@ -262,7 +301,7 @@ def _html_title(content: bytes) -> str:
     return "no title"
 
 
-def invalid_response(response: httpx.Response, reason: str) -> ChalkInvalidResponseError:
+def invalid_response(response: Answer, reason: str) -> ChalkInvalidResponseError:
     """The error for an answer whose body does not parse, naming the request and the `reason`."""
     return ChalkInvalidResponseError(
         reason,

@@ -24,7 +24,7 @@ from typing import Final
 import attrs
 import httpx
 
-from chalk_client._responses import parse_retry_after
+from chalk_client._responses import Answer, parse_retry_after
 
 __all__ = ["DEFAULT_MAX_RETRIES", "Idempotency", "RetryDecision", "decide_retry"]
 
@@ -92,7 +92,7 @@ def decide_retry(
     idempotency: Idempotency,
     attempt: int,
     max_retries: int,
-    outcome: httpx.Response | httpx.TransportError,
+    outcome: Answer | httpx.TransportError,
     rand: Callable[[], float],
     wall_clock: Callable[[], float] | None = None,
 ) -> RetryDecision:

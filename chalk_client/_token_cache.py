@@ -193,6 +193,17 @@ class TokenCache:
             raise self._backing_off_error()
         raise self._abandoned_error()
 
+    def peek(self) -> Token | None:
+        """The cached token if it is fresh (outside the refresh buffer), else None; never waits.
+
+        A call reads the token again this way when it has its connection slot: the token it was
+        routed with may have been refreshed while it queued.
+        """
+        entry = self._entry
+        if entry is not None and self._monotonic() < entry.refresh_at:
+            return entry.token
+        return None
+
     def state(self) -> TokenState:
         """The cached token's state now."""
         return classify(self._entry, self._monotonic())

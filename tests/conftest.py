@@ -163,6 +163,9 @@ def client_kwargs(clock: FakeClock, **extra: Any) -> dict[str, Any]:
         "api_server": API_SERVER,
         "clock": clock,
         "rand": lambda: 0.0,
+        # These clients test the cache's policy between exchanges: one attempt per exchange (the
+        # retries inside one exchange are tested in test_reliability.py, with recorded sleeps).
+        "token_retries": 0,
     }
     kwargs.update(extra)
     return kwargs

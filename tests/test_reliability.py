@@ -141,21 +141,22 @@ def test_token_endpoint_down_while_the_token_is_valid_reaches_no_caller(
     exchanges = server.token_exchanges
     down = server.faults.add(TOKEN_ENDPOINT_DOWN[how]())
     clock.advance(3600 - 30)  # inside the refresh buffer, 30 s before expiry: the cache wants a refresh
-    # Backoff after failed refreshes: 1 s, 2 s, 4 s (rand=0). Calls in between do not ask again.
+    # Each refresh is one flight of 3 attempts (token_retries=2: pauses of 0.5 s and 1 s); after a
+    # failed flight the cache backs off 1 s, 2 s, 4 s (rand=0). Calls in between do not ask again.
     attempts = []
     for step in (0.0, 0.5, 0.6, 0.9, 1.0, 0.2, 1.0, 1.5):
         clock.advance(step)
         assert ask(client).get_value("user.name") == "Ada Lovelace"
         attempts.append(down.hits)
-    assert attempts == [1, 1, 2, 2, 2, 3, 3, 3]
+    assert attempts == [3, 3, 6, 6, 6, 9, 9, 9]
     # Many callers at once, still inside the backoff: no exchange, no error.
     assert names(client.many(16, "query", {"user.id": 2}, ["user.name"])) == ["Alan Turing"] * 16
-    assert down.hits == 3
-    # Past the backoff, many callers at once: one of them tries again, none fails.
+    assert down.hits == 9
+    # Past the backoff, many callers at once: one of them tries again (3 attempts), none fails.
     clock.advance(4.0)
     assert names(client.many(16, "query", {"user.id": 2}, ["user.name"])) == ["Alan Turing"] * 16
-    assert down.hits == 4
-    assert client.sleeps == []
+    assert down.hits == 12
+    assert client.sleeps == [0.5, 1.0] * 4
     # The endpoint comes back: the next refresh (after the 8 s backoff) succeeds.
     assert server.faults.token_endpoint_up() == 1
     clock.advance(8.0)
@@ -169,10 +170,70 @@ def test_token_endpoint_down_while_the_token_is_valid_reaches_no_caller(
 
 
 def test_token_endpoint_down_without_a_token_is_a_typed_error(connect: Any, server: ChalkServer) -> None:
+    server.clear_requests()
     server.faults.token_endpoint_down()
+    client = connect()
     with pytest.raises(ChalkServerError) as caught:
-        ask(connect())
+        ask(client)
     assert_typed(caught.value, TOKEN_PATH, 503)
+    assert caught.value.attempts == 3
+    assert "after 3 attempts" in str(caught.value)
+    assert client.sleeps == [0.5, 1.0]
+    assert len(records(server, TOKEN_PATH)) == 3
+
+
+TOKEN_BLIPS = {
+    "status-503": lambda: Fault.status(TOKEN_PATH, 503, count=1),
+    "status-500": lambda: Fault.status(TOKEN_PATH, 500, count=1),
+    "html-502": lambda: Fault.html_page(TOKEN_PATH, count=1),
+    "rate-limited": lambda: Fault.rate_limit(TOKEN_PATH, retry_after=2.0, count=1),
+    "dropped-before": lambda: Fault.drop(TOKEN_PATH, "before", count=1),
+    "dropped-mid-body": lambda: Fault.drop(TOKEN_PATH, "mid_body", count=1),
+    "too-slow": lambda: Fault.delay(TOKEN_PATH, 0.5, count=1),  # the client waits 0.2 s
+}
+
+
+@pytest.mark.parametrize("how", list(TOKEN_BLIPS))
+def test_one_blip_of_the_token_endpoint_reaches_no_caller(
+    connect: Any, server: ChalkServer, how: str
+) -> None:
+    client = connect(token_timeout=0.2)
+    blip = server.faults.add(TOKEN_BLIPS[how]())
+    # From cold, 16 callers wait on one exchange; its first attempt fails, its second succeeds.
+    assert names(client.many(16, "query", {"user.id": 2}, ["user.name"])) == ["Alan Turing"] * 16
+    assert blip.hits == 1
+    assert client.sleeps == ([2.0] if how == "rate-limited" else [0.5])
+    # No backoff follows: the next call that needs a token exchanges at once.
+    client.client.invalidate_token(client("get_token"))
+    assert ask(client).get_value("user.name") == "Ada Lovelace"
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(400, ChalkBadRequestError), (401, ChalkAuthenticationError), (403, ChalkAuthenticationError)],
+)
+def test_rejected_credentials_are_never_retried(
+    connect: Any, server: ChalkServer, status: int, error: type[Exception]
+) -> None:
+    server.clear_requests()
+    server.faults.add(Fault.status(TOKEN_PATH, status, count=None))
+    client = connect()
+    with pytest.raises(error) as caught:
+        ask(client)
+    assert caught.value.attempts == 1
+    assert client.sleeps == []
+    assert len(records(server, TOKEN_PATH)) == 1
+
+
+def test_token_retries_is_the_number_of_retries(connect: Any, server: ChalkServer) -> None:
+    server.clear_requests()
+    server.faults.token_endpoint_down()
+    client = connect(token_retries=0)
+    with pytest.raises(ChalkServerError) as caught:
+        ask(client)
+    assert caught.value.attempts == 1
+    assert len(records(server, TOKEN_PATH)) == 1
+    assert client.sleeps == []
 
 
 @pytest.mark.parametrize("how", ["revoke_current_token", "revoke_token_fault"])
@@ -335,9 +396,10 @@ def test_an_unknown_error_code_in_a_200_answer_is_kept_not_raised(connect: Any, 
     assert [str(getattr(e.code, "value", e.code)) for e in result.errors] == ["BRAND_NEW"]
 
 
+# A transient failure (5xx, a dropped connection) fails every attempt of the flight: 3 of them.
 MALFORMED_TOKEN_ANSWERS = [
     pytest.param(Fault.invalid_json(TOKEN_PATH), ChalkInvalidResponseError, 200, id="invalid-json"),
-    pytest.param(Fault.html_page(TOKEN_PATH), ChalkServerError, 502, id="html-502"),
+    pytest.param(Fault.html_page(TOKEN_PATH, count=3), ChalkServerError, 502, id="html-502"),
     pytest.param(Fault.html_page(TOKEN_PATH, 200), ChalkInvalidResponseError, 200, id="html-200"),
     pytest.param(Fault.empty_body(TOKEN_PATH), ChalkInvalidResponseError, 200, id="empty-body"),
     pytest.param(Fault.missing_fields(TOKEN_PATH), ChalkInvalidResponseError, 200, id="missing-access-token"),
@@ -345,8 +407,8 @@ MALFORMED_TOKEN_ANSWERS = [
     pytest.param(
         Fault.unknown_error_code(TOKEN_PATH, 401), ChalkAuthenticationError, 401, id="unknown-code-401"
     ),
-    pytest.param(Fault.drop(TOKEN_PATH, "before"), ChalkConnectionError, None, id="drop-before"),
-    pytest.param(Fault.drop(TOKEN_PATH, "mid_body"), ChalkConnectionError, None, id="drop-mid-body"),
+    pytest.param(Fault.drop(TOKEN_PATH, "before", count=3), ChalkConnectionError, None, id="drop-before"),
+    pytest.param(Fault.drop(TOKEN_PATH, "mid_body", count=3), ChalkConnectionError, None, id="drop-mid-body"),
 ]
 
 
