@@ -133,6 +133,21 @@ def flavor(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture
+def no_socket(recording: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On replay, opening a connection fails the test: a replay must be served by the cassette alone
+    (on the async client's default path too, where aiohttp sends)."""
+    if recording:
+        return
+    import socket
+
+    def refuse(self: socket.socket, *args: Any) -> Any:
+        raise AssertionError(f"a replay opened a socket to {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+
+
 def get_tokens(flavor: str, kwargs: dict[str, Any], times: int) -> list[Any]:
     if flavor == "sync":
         with ChalkClient(**kwargs) as client:
@@ -216,6 +231,7 @@ def run_data_plane(flavor: str, kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.vcr
+@pytest.mark.usefixtures("no_socket")
 def test_data_plane(flavor: str, target: Target, vcr: Any, recording: bool) -> None:
     results = run_data_plane(flavor, target.kwargs())
     assert results["whoami"].user == RECORDED_CLIENT_ID
@@ -271,6 +287,7 @@ def run_offline(flavor: str, kwargs: dict[str, Any], directory: Path) -> tuple[A
 
 
 @pytest.mark.vcr
+@pytest.mark.usefixtures("no_socket")
 def test_offline_query(flavor: str, target: Target, vcr: Any, recording: bool, tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
