@@ -510,9 +510,14 @@ _CLIENT_ARGS_DOC = """
         limits: Limits of each connection pool (``httpx.Limits``). A client keeps two pools,
             alive across calls: one for the API server (API calls, the token exchange, result
             downloads) and one for the query engines (online queries). Default: 100
-            connections, all of which may stay open when idle, for 30 s.
+            connections, all of which may stay open when idle, for 30 s. A call waits for one
+            of ``max_connections`` slots (at most ``Timeout.pool``) before it reads the token it
+            sends, so no token expires in the queue.
         max_retries: Retries after a failed attempt of a call that is safe to repeat (default 2).
-        transport: An httpx transport to send through (tests pass ``httpx.MockTransport``).
+        token_retries: Retries of a token exchange after a connection failure, a timeout, 408,
+            429 or 5xx, inside its single flight (default 2); rejected credentials are final.
+        transport: An httpx transport to send through, replacing the default one (httpx's for
+            ``ChalkClient``, aiohttp for ``AsyncChalkClient``); tests pass ``httpx.MockTransport``.
         clock: Where the token layer reads time (tests pass a fake clock).
         rand: A source of floats in [0, 1) for jitter (tests pass ``lambda: 0.0``).
         sleep: How to wait between attempts (tests pass one that records the delays).
