@@ -11,8 +11,14 @@ bottleneck of any throughput figure. This server does as little as a Chalk-compa
   ``primary_environment``, ``engines``, ``grpc_engines``, ``environment_id_to_name``). It names no
   engines, so the SDK sends online queries to ``api_server``, this same server;
 - ``POST /v1/query/online``: checks that the bearer token is one it issued and has not expired (a
-  dict lookup and a clock read), then answers a precomputed body of the real shape;
-- ``GET /_bench/stats``: counters (exchanges per client id, queries, 401s, connections);
+  dict lookup and a clock read), reads the body's ``user.id`` (a byte search for a plain integer, a
+  JSON parse for anything else: any JSON scalar), and answers a body
+  of the real shape with that id echoed (``user.id``'s value and every feature's ``pkey``): a
+  precomputed template joined around the id. Every query answered is counted, so a benchmark can
+  check that each call it made reached the server (nothing coalesced or cached on the way);
+- ``GET /_bench/stats``: counters (exchanges per client id, queries answered, 401s split into
+  requests that carried an *expired* token and those with an unknown or missing one, bodies it
+  could not read, connections);
   ``POST /_bench/stats`` answers the same, then resets them and applies the JSON body's options
   (``{"token_lifetime": seconds}``).
 
@@ -46,8 +52,13 @@ ENVIRONMENT_ID: Final = "env-1"
 ENVIRONMENT_NAME: Final = "dev"
 # The features the benchmark asks for, and user 1's values for them (as ChalkServer seeds them).
 QUERY_VALUES: Final = {"user.id": 1, "user.name": "Ada Lovelace", "user.age": 19, "user.credit_score": 337}
-# Tokens kept before expired ones are swept out (each exchange adds one).
+# Tokens kept before expired ones are swept out (each exchange adds one); a token is swept only
+# once it has been expired this long, so a late request with it still counts as "expired".
 _SWEEP_AT: Final = 1024
+_EXPIRED_KEPT: Final = 600.0
+# Where the echoed id goes in the answer template: a JSON string no fixed value of it contains.
+_ID_MARK: Final = b"@@bench-user-id@@"
+_USER_ID: Final = "user.id"
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
@@ -72,14 +83,80 @@ def error_response(status: int, code: str, message: str, extra_headers: bytes = 
     return http_response(status, _encode(body).encode(), extra_headers)
 
 
-def query_answer_body(timestamp: float) -> bytes:
-    """The online-query answer for `QUERY_VALUES`, shaped as ChalkServer shapes it."""
+def query_answer_pieces(timestamp: float) -> list[bytes]:
+    """The online-query answer for `QUERY_VALUES`, shaped as ChalkServer shapes it, split where the id goes.
+
+    ``id.join(pieces)`` is the answer for the user whose id (JSON-encoded) is ``id``: ``user.id``'s
+    value and every feature's ``pkey`` are that id; the other values are user 1's.
+    """
     ts = rfc3339(timestamp)
+    mark = _ID_MARK.decode()
     data = [
-        {"field": name, "value": value, "pkey": 1, "error": None, "ts": ts, "valid": True}
+        {
+            "field": name,
+            "value": mark if name == _USER_ID else value,
+            "pkey": mark,
+            "error": None,
+            "ts": ts,
+            "valid": True,
+        }
         for name, value in QUERY_VALUES.items()
     ]
-    return _encode({"data": data, "errors": []}).encode()
+    encoded = _encode({"data": data, "errors": []}).encode()
+    pieces = encoded.split(b'"' + _ID_MARK + b'"')
+    if len(pieces) != len(QUERY_VALUES) + 2:  # a mark for user.id's value and one per pkey
+        raise AssertionError("the answer template does not hold the id where expected")
+    return pieces
+
+
+def encode_id(value: object) -> bytes | None:
+    """`value` as JSON, if it is a scalar an id can be (an int, a string, a float), else None."""
+    if type(value) is int:
+        return str(value).encode()
+    if isinstance(value, str | float) and not isinstance(value, bool):
+        try:
+            return _encode(value).encode()
+        except ValueError:  # NaN or an infinity
+            return None
+    return None
+
+
+_ID_KEY: Final = b'"user.id":'
+_ID_END: Final = frozenset(b",} \t\r\n")
+
+
+def user_id_fast(body: bytes) -> bytes | None:
+    """The body's ``user.id`` when it is a plain integer right after the key, else None (then parse).
+
+    A byte search instead of a JSON parse: the server answers tens of thousands of queries a second
+    on one core, and the benchmark needs it to stay well ahead of the fastest client.
+    """
+    start = body.find(_ID_KEY)
+    if start < 0 or body.find(_ID_KEY, start + 1) >= 0:  # absent, or more than once: parse it
+        return None
+    start += len(_ID_KEY)
+    while start < len(body) and body[start] == 0x20:
+        start += 1
+    end = start
+    while end < len(body) and 0x30 <= body[end] <= 0x39:
+        end += 1
+    if end == start or end - start > 18 or end >= len(body) or body[end] not in _ID_END:
+        return None
+    if body[start] == 0x30 and end - start > 1:  # a leading zero is not JSON
+        return None
+    return body[start:end]
+
+
+def user_id_parsed(body: bytes) -> bytes | None:
+    """The body's ``inputs["user.id"]`` (JSON-encoded), read with a JSON parser; None if it has none."""
+    try:
+        request = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(request, dict):
+        return None
+    inputs = request.get("inputs")
+    return encode_id(inputs.get(_USER_ID)) if isinstance(inputs, dict) else None
 
 
 class State:
@@ -92,9 +169,13 @@ class State:
         self.tokens: dict[bytes, float] = {}  # access token -> expiry (Unix seconds)
         self.exchanges: Counter[str] = Counter()
         self.queries = 0
-        self.unauthorized = 0
+        self.expired = 0  # 401s for a token this server issued that had expired
+        self.unknown = 0  # 401s for a missing token, or one this server never issued (or swept)
+        self.bad_bodies = 0  # 400s for a query body without a readable user.id
         self.connections = 0
-        self.query_answer = http_response(200, query_answer_body(time.time()))
+        self._pieces = query_answer_pieces(time.time())
+        self._head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n"
+        self._fixed = sum(len(piece) for piece in self._pieces)
 
     def stats(self) -> dict[str, Any]:
         """The counters, as ``GET /_bench/stats`` answers them."""
@@ -102,7 +183,10 @@ class State:
             "exchanges": dict(self.exchanges),
             "exchanges_total": sum(self.exchanges.values()),
             "queries": self.queries,
-            "unauthorized": self.unauthorized,
+            "unauthorized": self.expired + self.unknown,
+            "expired": self.expired,
+            "unknown": self.unknown,
+            "bad_bodies": self.bad_bodies,
             "connections": self.connections,
             "token_lifetime": self.token_lifetime,
         }
@@ -113,7 +197,7 @@ class State:
         if isinstance(lifetime, int | float) and not isinstance(lifetime, bool) and lifetime > 0:
             self.token_lifetime = float(lifetime)
         self.exchanges.clear()
-        self.queries = self.unauthorized = self.connections = 0
+        self.queries = self.expired = self.unknown = self.bad_bodies = self.connections = 0
 
     def exchange(self, body: bytes) -> bytes:
         """``POST /v1/oauth/token``."""
@@ -128,7 +212,8 @@ class State:
             return error_response(401, "UNAUTHENTICATED", "the client id or the client secret is not valid")
         now = time.time()
         if len(self.tokens) >= _SWEEP_AT:
-            self.tokens = {token: until for token, until in self.tokens.items() if until > now}
+            keep_after = now - _EXPIRED_KEPT
+            self.tokens = {token: until for token, until in self.tokens.items() if until > keep_after}
         token = secrets.token_urlsafe(32)
         expires_at = now + self.token_lifetime
         self.tokens[token.encode()] = expires_at
@@ -146,20 +231,29 @@ class State:
         }
         return http_response(200, _encode(answer).encode())
 
-    def query(self, authorization: bytes | None) -> bytes:
-        """``POST /v1/query/online``: the precomputed answer, for a bearer token issued and not expired."""
+    def query(self, authorization: bytes | None, body: bytes) -> bytes:
+        """``POST /v1/query/online``: the answer for the body's ``user.id``, for a live token it issued."""
+        expires_at = None
         if authorization is not None and authorization[:7].lower() == b"bearer ":
             expires_at = self.tokens.get(authorization[7:].strip())
-            if expires_at is not None and time.time() < expires_at:
-                self.queries += 1
-                return self.query_answer
-        self.unauthorized += 1
-        return error_response(
-            401,
-            "UNAUTHENTICATED",
-            "the access token is not valid: expired, revoked, or not issued by this server",
-            b"www-authenticate: Bearer\r\n",
+        if expires_at is None:
+            self.unknown += 1
+            return self._unauthorized("the access token is not valid: not issued by this server")
+        if time.time() >= expires_at:
+            self.expired += 1
+            return self._unauthorized("the access token has expired")
+        encoded = user_id_fast(body) or user_id_parsed(body)
+        if encoded is None:
+            self.bad_bodies += 1
+            return error_response(400, "VALIDATION_FAILED", "the body must be JSON with inputs['user.id']")
+        self.queries += 1
+        return (self._head % (self._fixed + len(encoded) * (len(self._pieces) - 1))) + encoded.join(
+            self._pieces
         )
+
+    @staticmethod
+    def _unauthorized(message: str) -> bytes:
+        return error_response(401, "UNAUTHENTICATED", message, b"www-authenticate: Bearer\r\n")
 
     def control(self, method: bytes, body: bytes) -> bytes:
         """``/_bench/stats``: GET reads the counters; POST reads, then resets them (with options)."""
@@ -231,7 +325,7 @@ class HttpProtocol(asyncio.Protocol):
         method = self._parser.get_method()
         path = self._url.partition(b"?")[0]
         if method == b"POST" and path == QUERY_PATH:
-            answer = self._state.query(self._authorization)
+            answer = self._state.query(self._authorization, b"".join(self._body))
         elif method == b"POST" and path == TOKEN_PATH:
             answer = self._state.exchange(b"".join(self._body))
         elif path == STATS_PATH and method in (b"GET", b"POST"):
