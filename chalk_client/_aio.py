@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ssl
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Final
 
 import aiohttp
 import httpx
 import yarl
+
+from chalk_client._network import ProxyPlan
 
 __all__ = ["AioAnswer", "AioSession", "AiohttpTransport", "transport_failure"]
 
@@ -98,6 +101,14 @@ def transport_failure(err: BaseException, method: str, url: str) -> httpx.Transp
     """
     request = httpx.Request(method, url)
     kind = type(err).__name__
+    if isinstance(err, aiohttp.ClientConnectorCertificateError):
+        mapped = httpx.ConnectError(f"certificate verify failed: {err.certificate_error}", request=request)
+        mapped.__cause__ = err.certificate_error  # chalk_client._network.certificate_failure finds it
+        return mapped
+    if isinstance(err, aiohttp.ClientHttpProxyError):
+        return httpx.ProxyError(f"the proxy answered {err.status} ({err.message})", request=request)
+    if isinstance(err, aiohttp.ClientProxyConnectionError):
+        return httpx.ProxyError(f"could not connect to the proxy ({_os_reason(err)})", request=request)
     if isinstance(err, aiohttp.ConnectionTimeoutError):
         return httpx.ConnectTimeout("timed out while connecting", request=request)
     if isinstance(err, aiohttp.ClientConnectorError):
@@ -141,9 +152,15 @@ class AioSession:
             idle connection it may (``max_keepalive_connections`` has no equivalent).
     """
 
-    def __init__(self, limits: httpx.Limits) -> None:
+    def __init__(self, limits: httpx.Limits, *, ssl: ssl.SSLContext, proxies: ProxyPlan) -> None:
         most = limits.max_connections
-        options: dict[str, Any] = {"limit": most + 1 if most is not None else 0, "limit_per_host": 0}
+        options: dict[str, Any] = {
+            "limit": most + 1 if most is not None else 0,
+            "limit_per_host": 0,
+            "ssl": ssl,
+        }
+        # Proxies are the SDK's to choose (httpx's rules; see chalk_client._network), never aiohttp's.
+        self.proxy_for = proxies.for_url
         if limits.keepalive_expiry is not None:
             options["keepalive_timeout"] = limits.keepalive_expiry
         self.session = aiohttp.ClientSession(
@@ -165,6 +182,7 @@ class AioSession:
                 data=body,
                 allow_redirects=False,
                 timeout=client_timeout(timeout.connect, timeout.read),
+                proxy=self.proxy_for(url),
             ) as response:
                 content = await response.read()
                 return AioAnswer(
@@ -222,6 +240,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 allow_redirects=False,
                 auto_decompress=False,
                 timeout=client_timeout(timeout.get("connect"), timeout.get("read")),
+                proxy=self._aio.proxy_for(url),
             )
         except _FAILURES as err:
             raise transport_failure(err, method, url) from err

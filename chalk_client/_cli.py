@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from chalk_client._client import ChalkClient
 from chalk_client._config import _FIELDS, ChalkClientConfig
-from chalk_client._errors import ChalkInputError, ChalkSDKError, describe_chalk_error
+from chalk_client._errors import ChalkConfigError, ChalkInputError, ChalkSDKError, describe_chalk_error
 from chalk_client._offline import OfflineQuery, OfflineQueryStatus
 from chalk_client._results import OnlineQueryResult
 from chalk_client._token import Token
@@ -385,6 +385,18 @@ def _config(args: argparse.Namespace, out: TextIO) -> int:
         shown = "-" if value is None else ("********" if field == "client_secret" else value)
         source = config.sources.get(field, "not set")
         out.write(f"{field:<{width}}  {shown}  ({source})\n")
+    # The network settings the command line's client uses (proxy credentials masked).
+    from chalk_client._network import resolve_network
+
+    try:
+        network = resolve_network(
+            proxy=None, verify=True, cert=None, trust_env=True, transport="urllib3", caller_transport=False
+        )
+    except ChalkConfigError as err:
+        out.write(f"{'network':<{width}}  error: {err}\n")
+        return 0
+    out.write(f"{'proxy':<{width}}  {network.proxies.describe(config.api_server)}\n")
+    out.write(f"{'ca':<{width}}  {network.ca.text}\n")
     return 0
 
 

@@ -28,7 +28,7 @@ import time
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, Self, TypeVar
 
 import attrs
 import httpx
@@ -53,6 +53,7 @@ from chalk_client._http import (
     as_timeout,
     pool_timeout_error,
 )
+from chalk_client._network import CertArg, VerifyArg, resolve_network
 from chalk_client._offline import AsyncOfflineQuery, OfflineQuery, ProgressCallback, _Where
 from chalk_client._responses import Answer, error_for_status, parse_model, transport_error
 from chalk_client._results import OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
@@ -162,6 +163,10 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
         limits: httpx.Limits = DEFAULT_LIMITS,
         max_retries: int = DEFAULT_MAX_RETRIES,
         token_retries: int = DEFAULT_TOKEN_RETRIES,
+        proxy: str | None = None,
+        verify: VerifyArg = True,
+        cert: CertArg | None = None,
+        trust_env: bool = True,
         transport: _TransportT | None = None,
         clock: Clock | None = None,
         rand: Callable[[], float] | None = None,
@@ -192,10 +197,21 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
         self._token_retries = token_retries
         self._transport: _TransportT | None = transport
         self._sleep: _SleepT | None = sleep
-        self._secrets = (self._config.client_secret,)
+        self._network = resolve_network(
+            proxy=proxy,
+            verify=verify,
+            cert=cert,
+            trust_env=trust_env,
+            transport=self._TRANSPORT,
+            caller_transport=transport is not None,
+        )
+        self._secrets = (self._config.client_secret, *self._network.secrets)
         # The routes of the current token (see _route); replaced whole when the token changes.
         self._routes: tuple[Token | None, dict[tuple[Any, ...], Route]] = (None, {})
         self._setup()
+
+    # The transport that sends when the caller gives none (its proxy rules differ).
+    _TRANSPORT: Literal["urllib3", "aiohttp"] = "urllib3"
 
     def _setup(self) -> None:
         """Create the HTTP side (the subclasses' part of construction)."""
@@ -307,7 +323,9 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
                 attempts=attempts,
             )
         url = self._config.api_server.rstrip("/") + kwargs["url"]
-        error = transport_error(outcome, method=kwargs["method"].upper(), url=url, attempts=attempts)
+        error = transport_error(
+            outcome, method=kwargs["method"].upper(), url=url, attempts=attempts, secrets=self._secrets
+        )
         error.__cause__ = outcome
         return error
 
@@ -463,7 +481,9 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
                 else f"; {call.what} may or may not have reached the server, and was not retried "
                 "because sending it again could store it twice"
             )
-        error = transport_error(outcome, method=call.method, url=send.url, attempts=attempts, note=note)
+        error = transport_error(
+            outcome, method=call.method, url=send.url, attempts=attempts, note=note, secrets=self._secrets
+        )
         error.__cause__ = outcome
         return error
 
@@ -514,6 +534,15 @@ _CLIENT_ARGS_DOC = """
             of ``max_connections`` slots (at most ``Timeout.pool``) before it reads the token it
             sends, so no token expires in the queue.
         max_retries: Retries after a failed attempt of a call that is safe to repeat (default 2).
+        proxy: A proxy URL for every call (``http://user:pass@proxy:3128``), overriding the
+            environment's. ``AsyncChalkClient`` can use ``http://`` proxies only.
+        verify: Verify TLS certificates: True (certifi's bundle, or ``SSL_CERT_FILE`` /
+            ``SSL_CERT_DIR`` under `trust_env`), False, a CA bundle file or directory, or an
+            ``ssl.SSLContext`` used as given.
+        cert: A client certificate for mutual TLS: a PEM file with its key, or a (certificate,
+            key) pair of files.
+        trust_env: Read ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``,
+            ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` (default True), as httpx does.
         token_retries: Retries of a token exchange after a connection failure, a timeout, 408,
             429 or 5xx, inside its single flight (default 2); rejected credentials are final.
         transport: An httpx transport to send through, replacing the default one (httpx's for
@@ -887,7 +916,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
             else:
                 reply = self._tokens.acquire(self._exchange)
 
-    def _send(self, send: _Send) -> httpx.Response | httpx.TransportError:
+    def _send(self, send: _Send) -> Answer | httpx.TransportError:
         """One attempt: take a slot, read the token again, send (see the module docstring)."""
         pool = self._engine_http if send.engine else self._http
         slots = pool.slots
@@ -904,6 +933,11 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
                     exchanged = False
                 self._bind(send, token, exchanged)
             try:
+                if pool.session is not None:
+                    call = send.call
+                    return pool.session.send(
+                        call.method, send.url, send.wire_headers(), call.body, send.timeout
+                    )
                 return pool.http.send(send.httpx_request())
             except httpx.TransportError as err:
                 return err
@@ -934,10 +968,15 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
                 reply = err
 
     def _new_http(self) -> SyncPool:
-        transport = self._transport or httpx.HTTPTransport(limits=_pool_limits(self._limits))
-        return SyncPool(
-            httpx.Client(transport=transport, **self._http_options()), self._limits.max_connections
-        )
+        options = self._http_options()
+        slots = self._limits.max_connections
+        if self._transport is not None:
+            return SyncPool(httpx.Client(transport=self._transport, **options), None, slots)
+        from chalk_client._urllib3 import Urllib3Session, Urllib3Transport
+
+        network = self._network
+        session = Urllib3Session(self._limits, ssl=network.ssl_context, proxies=network.proxies)
+        return SyncPool(httpx.Client(transport=Urllib3Transport(session), **options), session, slots)
 
     def _reset_after_fork(self) -> None:
         keep_inherited((self._http, self._engine_http))
@@ -963,6 +1002,7 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
     """
 
     __doc__ = (__doc__ or "") + _CLIENT_ARGS_DOC
+    _TRANSPORT = "aiohttp"
 
     def _setup(self) -> None:
         self._http = PerLoopAsyncClient(self._new_http)  # as ChalkClient: API server, engines
@@ -1362,7 +1402,7 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             return AsyncPool(httpx.AsyncClient(transport=self._transport, **options), None, slots)
         from chalk_client._aio import AiohttpTransport, AioSession  # aiohttp: only once a client sends
 
-        aio = AioSession(self._limits)
+        aio = AioSession(self._limits, ssl=self._network.ssl_context, proxies=self._network.proxies)
         return AsyncPool(httpx.AsyncClient(transport=AiohttpTransport(aio), **options), aio, slots)
 
 

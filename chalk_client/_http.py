@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from chalk_client._aio import AioSession
+    from chalk_client._urllib3 import Urllib3Session
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -111,11 +112,16 @@ class SyncPool:
 
     A call takes a slot before it reads the token it sends (so a token never ages in the pool's
     queue), and holds it while it sends. There are ``max_connections`` slots; the pool below has
-    one connection more, for the token exchange, which takes no slot.
+    one connection more, for the token exchange, which takes no slot. `http` sends the token
+    exchange and downloads (and every call, when the caller gave a transport); `session`, when
+    set, is the urllib3 session that API calls take directly.
     """
 
-    def __init__(self, http: httpx.Client, max_connections: int | None) -> None:
+    def __init__(
+        self, http: httpx.Client, session: Urllib3Session | None, max_connections: int | None
+    ) -> None:
         self.http = http
+        self.session = session
         self.slots = threading.BoundedSemaphore(max_connections) if max_connections else None
 
     def close(self) -> None:

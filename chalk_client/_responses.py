@@ -185,12 +185,48 @@ def error_for_status(
 
 
 def transport_error(
-    err: httpx.TransportError, *, method: str, url: str, attempts: int | None = None, note: str = ""
+    err: httpx.TransportError,
+    *,
+    method: str,
+    url: str,
+    attempts: int | None = None,
+    note: str = "",
+    secrets: Iterable[str | None] = (),
 ) -> ChalkConnectionError:
     """Wrap an httpx transport failure; raise the result ``from err`` to keep the cause.
 
-    `note` is added to the message (e.g. that an upload may or may not have been stored).
+    `note` is added to the message (e.g. that an upload may or may not have been stored); text
+    from the failure is redacted of every value in `secrets` (proxy credentials).
     """
+    return _transport_error(err, method=method, url=url, attempts=attempts, note=note, secrets=list(secrets))
+
+
+def _transport_error(
+    err: httpx.TransportError,
+    *,
+    method: str,
+    url: str,
+    attempts: int | None,
+    note: str,
+    secrets: list[str | None],
+) -> ChalkConnectionError:
+    from chalk_client._network import certificate_failure  # ssl is loaded already: httpx imports it
+
+    failed = certificate_failure(err)
+    if failed is not None:
+        reason = (
+            getattr(failed, "verify_message", None)
+            or getattr(failed, "reason", None)
+            or "certificate verify failed"
+        )
+        return ChalkConnectionError(
+            f"TLS certificate verification failed ({reason}): the server's certificate is not signed by a "
+            "CA this client trusts. Pass verify=<path to your CA bundle> (or an ssl.SSLContext), or set "
+            f"SSL_CERT_FILE; not retried, since it will not fix itself{note}",
+            method=method,
+            url=url,
+            attempts=attempts,
+        )
     if isinstance(err, httpx.TimeoutException):
         kind = type(err).__name__.replace("Timeout", " timeout").strip().lower()
         return ChalkTimeoutError(
@@ -198,10 +234,10 @@ def transport_error(
         )
     if isinstance(err, httpx.ConnectError):
         return ChalkConnectionError(
-            f"could not connect ({_short(err)}){note}", method=method, url=url, attempts=attempts
+            f"could not connect ({_short(err, secrets)}){note}", method=method, url=url, attempts=attempts
         )
     return ChalkConnectionError(
-        f"the connection failed before a full answer ({type(err).__name__}: {_short(err)}){note}",
+        f"the connection failed before a full answer ({type(err).__name__}: {_short(err, secrets)}){note}",
         method=method,
         url=url,
         attempts=attempts,
@@ -311,6 +347,6 @@ def invalid_response(response: Answer, reason: str) -> ChalkInvalidResponseError
     )
 
 
-def _short(err: Exception) -> str:
-    text = str(err) or type(err).__name__
+def _short(err: Exception, secrets: Iterable[str | None] = ()) -> str:
+    text = redact(str(err), secrets) or type(err).__name__
     return text if len(text) <= 200 else text[:200] + "..."

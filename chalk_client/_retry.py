@@ -24,6 +24,7 @@ from typing import Final
 import attrs
 import httpx
 
+from chalk_client._network import certificate_failure
 from chalk_client._responses import Answer, parse_retry_after
 
 __all__ = ["DEFAULT_MAX_RETRIES", "Idempotency", "RetryDecision", "decide_retry"]
@@ -99,6 +100,10 @@ def decide_retry(
     """Whether to retry after attempt number `attempt` ended with `outcome` (a non-2xx answer or a
     transport failure), and after how long."""
     if isinstance(outcome, httpx.TransportError):
+        if certificate_failure(outcome) is not None:
+            return RetryDecision(
+                None, "the server's TLS certificate failed verification, which a retry will not fix"
+            )
         if idempotency is Idempotency.UNSAFE and not never_sent(outcome):
             return RetryDecision(None, "it may have reached the server, and sending it again could repeat it")
         what = type(outcome).__name__

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Iterator
@@ -27,6 +28,7 @@ from chalk_client import (
     ChalkTimeoutError,
 )
 from chalk_client._aio import AiohttpTransport, AioSession, transport_failure
+from chalk_client._network import ProxyPlan
 from chalk_client._retry import never_sent
 from chalk_client.testing import ChalkServer
 
@@ -241,7 +243,9 @@ def test_a_streamed_body_arrives_in_chunks_and_content_encoding_is_decoded_once(
     )
 
     async def body(url: str) -> tuple[list[int], bytes]:
-        aio = AioSession(httpx.Limits(max_connections=4))
+        aio = AioSession(
+            httpx.Limits(max_connections=4), ssl=ssl.create_default_context(), proxies=ProxyPlan()
+        )
         async with httpx.AsyncClient(transport=AiohttpTransport(aio)) as http:
             sizes = []
             async with http.stream("GET", url + "/file") as response:
