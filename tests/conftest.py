@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-pytest_plugins = ["tests.fake_api"]
+pytest_plugins = ["tests.fake_api", "tests.forward_proxy", "tests.tls"]
 
 CLIENT_ID = "client-id-for-tests"
 # Distinctive values: a test that finds them in a repr, a log line or a message has found a leak.
@@ -26,11 +26,13 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     import os
 
     for name in list(os.environ):
-        # Proxies too: tests talk to servers on 127.0.0.1 and must not be routed elsewhere.
-        if name.startswith(("CHALK_", "_CHALK_")) or name.lower() in (
+        # Proxies and CA variables too: tests talk to servers on 127.0.0.1 and must not be routed
+        # elsewhere, nor trust what a developer's shell says.
+        if name.startswith(("CHALK_", "_CHALK_", "SSL_CERT_")) or name.lower() in (
             "http_proxy",
             "https_proxy",
             "all_proxy",
+            "no_proxy",
         ):
             monkeypatch.delenv(name)
     home = tmp_path_factory.mktemp("home")

@@ -199,3 +199,54 @@ def test_every_call_never_shows_the_secret_or_token(
     features = [f for r in results if hasattr(r, "raise_for_errors") for f in r]
     assert first_tokens != tokens  # two distinct tokens, both looked for
     assert_absent([SECRET, *first_tokens, *tokens], texts + texts_of(*results, *features), debug_logs)
+
+
+PROXY_PASSWORD = "pr0xy-pa55w0rd-never-print-me"
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_proxy_credentials_never_show(
+    server: ChalkServer, debug_logs: pytest.LogCaptureFixture, kind: str
+) -> None:
+    """Through an authenticated proxy: successes, a rejected proxy login, a proxy that is down, and a
+    configuration error all keep the proxy's password (and the client secret) out of every text."""
+    from tests.forward_proxy import ForwardProxy
+
+    texts: list[str] = []
+    with ForwardProxy(auth=("proxy-user", PROXY_PASSWORD)) as proxy:
+        good = proxy.url.replace("http://", f"http://proxy-user:{PROXY_PASSWORD}@")
+        bad = proxy.url.replace("http://", f"http://proxy-user:{PROXY_PASSWORD}-x@")
+        down = f"http://proxy-user:{PROXY_PASSWORD}@127.0.0.1:9"
+        kwargs = {"client_id": server.client_id, "client_secret": SECRET, "api_server": server.url}
+
+        def calls(client: Any) -> Any:
+            return client.query({"user.id": 1}, ["user.name"])
+
+        for url in (good, bad, down):
+            if kind == "sync":
+                with ChalkClient(proxy=url, token_retries=0, max_retries=0, **kwargs) as client:
+                    texts += texts_of(client, client.config)
+                    try:
+                        texts += texts_of(calls(client))
+                    except ChalkSDKError as err:
+                        texts += texts_of(err)
+            else:
+
+                async def run(url: str = url) -> None:
+                    nonlocal texts
+                    async with AsyncChalkClient(
+                        proxy=url, token_retries=0, max_retries=0, **kwargs
+                    ) as client:
+                        texts += texts_of(client, client.config)
+                        try:
+                            texts += texts_of(await calls(client))
+                        except ChalkSDKError as err:
+                            texts += texts_of(err)
+
+                asyncio.run(run())
+        assert any(r.authorized for r in proxy.records)
+        assert any(not r.authorized for r in proxy.records)
+    with pytest.raises(ChalkSDKError) as info:  # a proxy aiohttp cannot use: the config error masks it
+        AsyncChalkClient(proxy=f"socks5://u:{PROXY_PASSWORD}@127.0.0.1:1080", **kwargs)
+    texts += texts_of(info.value)
+    assert_absent([PROXY_PASSWORD, SECRET], texts, debug_logs)

@@ -7,6 +7,10 @@ so the ports are known at once and a bind failure is raised in the caller's thre
 ``Server.serve`` on its own asyncio loop in a daemon thread; it installs no signal handlers there
 (:class:`_UvicornServer` makes sure), and :meth:`ChalkServer.stop` wakes its main loop instead of
 waiting for the next tick.
+
+With ``ssl_certfile`` (and ``ssl_keyfile``), both addresses serve TLS: uvicorn wraps each listening
+socket with one server context, and asyncio's TLS transport sits under the same HTTP protocol classes,
+so the faults that drop or garble connections work over TLS as well.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
+import os
 import secrets
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Final
 
@@ -76,6 +83,22 @@ class _UvicornServer(uvicorn.Server):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), 0.1)
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.config.is_ssl:
+            # An idle TLS connection that uvicorn closes waits for the client's close_notify, which a
+            # client with the connection parked in its pool never sends: uvicorn would wait out its
+            # grace period, then leave the transport open. A test server aborts idle ones instead.
+            for connection in list(self.server_state.connections):
+                cycle = getattr(connection, "cycle", None)
+                transport = getattr(connection, "transport", None)
+                if transport is not None and (cycle is None or getattr(cycle, "response_complete", False)):
+                    transport.abort()
+        await super().shutdown(sockets=sockets)
+        for connection in list(self.server_state.connections):  # whatever outlived the grace period
+            transport = getattr(connection, "transport", None)
+            if transport is not None and not transport.is_closing():
+                transport.abort()
+
     def request_exit(self, *, force: bool = False) -> None:
         """Ask the serving thread to shut down (any thread may call this)."""
         self.should_exit = True
@@ -101,6 +124,83 @@ def _bind(port: int) -> socket.socket:
     return sock
 
 
+class _TLS:
+    """The TLS settings of a server, checked at construction so mistakes surface in the caller."""
+
+    def __init__(
+        self,
+        certfile: str | os.PathLike[str],
+        keyfile: str | os.PathLike[str] | None,
+        ca_certs: str | os.PathLike[str] | None,
+        require_client_cert: bool,
+    ) -> None:
+        self.certfile = _existing_file("ssl_certfile", certfile)
+        self.keyfile = None if keyfile is None else _existing_file("ssl_keyfile", keyfile)
+        self.ca_certs = None if ca_certs is None else _existing_file("ssl_ca_certs", ca_certs)
+        if require_client_cert:
+            self.cert_reqs = ssl.CERT_REQUIRED
+        elif self.ca_certs is not None:
+            self.cert_reqs = ssl.CERT_OPTIONAL
+        else:
+            self.cert_reqs = ssl.CERT_NONE
+        # Load them once here, as uvicorn will in the serving thread, so a file that is not a PEM
+        # certificate or key (or a key that does not match) is a ValueError now, not a failed start.
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:
+            context.load_cert_chain(self.certfile, self.keyfile)
+        except (ssl.SSLError, OSError) as exc:
+            files = self.certfile if self.keyfile is None else f"{self.certfile} and {self.keyfile}"
+            raise ValueError(f"ChalkServer could not load a certificate and key from {files}: {exc}") from exc
+        if self.ca_certs is not None:
+            try:
+                context.load_verify_locations(cafile=self.ca_certs)
+            except (ssl.SSLError, OSError) as exc:
+                raise ValueError(
+                    f"ChalkServer could not load CA certificates from ssl_ca_certs={self.ca_certs}: {exc}"
+                ) from exc
+
+
+def _existing_file(name: str, value: str | os.PathLike[str]) -> str:
+    if not isinstance(value, str | os.PathLike):
+        raise ValueError(f"{name} must be a path (str or os.PathLike), not {value!r}")
+    path = os.fspath(value)
+    if not path:
+        raise ValueError(f"{name} must not be empty")
+    if not Path(path).is_file():
+        what = "is not a file" if Path(path).exists() else "does not exist"
+        raise ValueError(f"{name}: {path} {what}")
+    return path
+
+
+def _tls_settings(
+    certfile: str | os.PathLike[str] | None,
+    keyfile: str | os.PathLike[str] | None,
+    ca_certs: str | os.PathLike[str] | None,
+    require_client_cert: bool,
+) -> _TLS | None:
+    if not isinstance(require_client_cert, bool):
+        raise ValueError(f"ssl_require_client_cert must be a bool, not {require_client_cert!r}")
+    if certfile is None:
+        given = [
+            name
+            for name, value in (
+                ("ssl_keyfile", keyfile),
+                ("ssl_ca_certs", ca_certs),
+                ("ssl_require_client_cert", require_client_cert or None),
+            )
+            if value is not None
+        ]
+        if given:
+            verb = "needs" if len(given) == 1 else "need"
+            raise ValueError(f"{' and '.join(given)} {verb} ssl_certfile: the server's own certificate")
+        return None
+    if require_client_cert and ca_certs is None:
+        raise ValueError(
+            "ssl_require_client_cert=True needs ssl_ca_certs: the CA that client certificates must be signed by"
+        )
+    return _TLS(certfile, keyfile, ca_certs, require_client_cert)
+
+
 class _Running:
     """One run of the server: the bound sockets, uvicorn, and the thread serving them."""
 
@@ -110,6 +210,7 @@ class _Running:
         api_sock: socket.socket,
         engine_sock: socket.socket,
         http: str | type[asyncio.Protocol] = _HTTP_IMPL,
+        tls: _TLS | None = None,
     ) -> None:
         self.sockets = [api_sock, engine_sock]
         self.port: int = api_sock.getsockname()[1]
@@ -129,6 +230,10 @@ class _Running:
             server_header=False,
             timeout_keep_alive=_KEEP_ALIVE,
             timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN,
+            ssl_certfile=tls.certfile if tls is not None else None,
+            ssl_keyfile=tls.keyfile if tls is not None else None,
+            ssl_ca_certs=tls.ca_certs if tls is not None else None,
+            ssl_cert_reqs=tls.cert_reqs if tls is not None else ssl.CERT_NONE,
         )
         self.server = _UvicornServer(config)
         self.error: BaseException | None = None
@@ -184,6 +289,12 @@ class ChalkServer:
     URLs that expire (the rules: :mod:`chalk_client.testing._offline`; the jobs: :attr:`offline_jobs`).
     :attr:`requests` logs what came in, where.
 
+    Given a certificate, it serves HTTPS on both addresses (and mTLS when it also requires a client
+    certificate)::
+
+        with ChalkServer(ssl_certfile="server.pem", ssl_keyfile="server-key.pem") as server:
+            server.url  # https://127.0.0.1:<port>
+
     Args:
         token_lifetime: Seconds an issued token is valid for (settable later).
         client_id: The client id it accepts; a random one by default.
@@ -203,6 +314,20 @@ class ChalkServer:
             finishes (settable later, for later jobs); 0 finishes it at once.
         offline_rows_per_file: At most this many rows per parquet file of an offline query's result.
         offline_url_lifetime: Seconds of `clock` a signed result-file URL is good for (settable later).
+        ssl_certfile: A PEM file with the server's certificate (and the chain under it, and the key
+            too when `ssl_keyfile` is not given). Given, both addresses serve TLS, and :attr:`url`,
+            :attr:`engine_url` and the token answer's ``api_server`` and ``engines`` are ``https://``.
+            The certificate should name ``127.0.0.1``, the host those URLs use.
+        ssl_keyfile: A PEM file with the certificate's private key (unencrypted); needs `ssl_certfile`.
+        ssl_ca_certs: A PEM file of CA certificates that client certificates are checked against;
+            needs `ssl_certfile`. Alone, a client certificate is optional but checked when presented.
+        ssl_require_client_cert: Refuse the TLS handshake of a client that presents no certificate
+            signed by `ssl_ca_certs` (mTLS); needs `ssl_ca_certs`.
+
+    Raises:
+        ValueError: An argument is out of range or inconsistent (`ssl_keyfile`, `ssl_ca_certs` or
+            `ssl_require_client_cert` without `ssl_certfile`; `ssl_require_client_cert` without
+            `ssl_ca_certs`), or a TLS file does not exist or does not load (the message names it).
     """
 
     def __init__(
@@ -220,6 +345,10 @@ class ChalkServer:
         offline_duration: float = 0.5,
         offline_rows_per_file: int = 500,
         offline_url_lifetime: float = 3600,
+        ssl_certfile: str | os.PathLike[str] | None = None,
+        ssl_keyfile: str | os.PathLike[str] | None = None,
+        ssl_ca_certs: str | os.PathLike[str] | None = None,
+        ssl_require_client_cert: bool = False,
     ) -> None:
         for name, value in (("port", port), ("engine_port", engine_port)):
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
@@ -229,6 +358,7 @@ class ChalkServer:
         environments = dict(_DEFAULT_ENVIRONMENTS if environments is None else environments)
         if not environments:
             raise ValueError("environments must name at least one environment")
+        self._tls = _tls_settings(ssl_certfile, ssl_keyfile, ssl_ca_certs, ssl_require_client_cert)
         self._port = port
         self._engine_port = engine_port
         self._auth = TokenService(
@@ -295,9 +425,10 @@ class ChalkServer:
                 raise
             try:
                 http = self._faults.protocol_class(_HTTP_IMPL)
-                running = _Running(self._app, api_sock, engine_sock, http=http)
-                url = f"http://{_HOST}:{running.port}"
-                engine_url = f"http://{_HOST}:{running.engine_port}"
+                running = _Running(self._app, api_sock, engine_sock, http=http, tls=self._tls)
+                scheme = "https" if self._tls is not None else "http"
+                url = f"{scheme}://{_HOST}:{running.port}"
+                engine_url = f"{scheme}://{_HOST}:{running.engine_port}"
                 self._auth.set_addresses(
                     api_server=url, engine_url=engine_url, grpc_address=f"{_HOST}:{running.port}"
                 )
@@ -339,7 +470,10 @@ class ChalkServer:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:<port>``, the API server's address (known once started)."""
+        """``http://127.0.0.1:<port>``, the API server's address (known once started).
+
+        ``https://`` when it serves TLS (see `ssl_certfile`).
+        """
         if self._url is None:
             raise RuntimeError("ChalkServer has not been started: call start() or use it in a with block")
         return self._url
@@ -349,11 +483,21 @@ class ChalkServer:
         """``http://127.0.0.1:<port>``, the query engine's address (known once started).
 
         The token answer's ``engines`` maps every environment to it. It serves only
-        ``POST /v1/query/online``.
+        ``POST /v1/query/online``. ``https://`` when it serves TLS (see `ssl_certfile`).
         """
         if self._engine_url is None:
             raise RuntimeError("ChalkServer has not been started: call start() or use it in a with block")
         return self._engine_url
+
+    @property
+    def tls(self) -> bool:
+        """Whether it serves TLS (it was given `ssl_certfile`)."""
+        return self._tls is not None
+
+    @property
+    def requires_client_cert(self) -> bool:
+        """Whether its TLS handshake requires a client certificate (mTLS)."""
+        return self._tls is not None and self._tls.cert_reqs == ssl.CERT_REQUIRED
 
     @property
     def client_id(self) -> str:
