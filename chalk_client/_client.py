@@ -23,8 +23,11 @@ never wait behind the calls that wait for it. It is retried inside its single fl
 from __future__ import annotations
 
 import logging
+import os
 import random
+import sys
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -573,6 +576,9 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         self._http = self._new_http()
         self._engine_http = self._new_http() if self._transport is None else self._http
         self._closed = False
+        self._sent = False  # whether a connection may be open (for the unclosed-client warning)
+        self._warned_loop = False
+        self._owner_pid: int | None = os.getpid()
         reset_after_fork(self)
 
     def get_token(self) -> Token:
@@ -887,6 +893,17 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         self._http.close()
         self._engine_http.close()
 
+    def __del__(self) -> None:
+        # As aiohttp does for a session: a client that sent and was never closed leaves its
+        # connections to the garbage collector. Never in a forked child, which inherited it.
+        if getattr(self, "_sent", False) and not self._closed and self._owner_pid == os.getpid():
+            warnings.warn(
+                f"unclosed {self!r}: call close(), or use it as `with ChalkClient(...) as client:`",
+                ResourceWarning,
+                source=self,
+                stacklevel=2,
+            )
+
     def __enter__(self) -> Self:
         return self
 
@@ -902,6 +919,9 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         """Run a flow's commands: hand it the token, send its requests, wait its pauses."""
         if self._closed:
             raise ChalkSDKError("this ChalkClient is closed; create a new one")
+        self._sent = True
+        if not self._warned_loop:
+            self._warn_inside_event_loop()
         reply: Any = None
         while True:
             try:
@@ -945,12 +965,25 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
             if slots is not None:
                 slots.release()
 
+    def _warn_inside_event_loop(self) -> None:
+        """Log once per client if it is called from a running event loop (it blocks the loop)."""
+        asyncio = sys.modules.get("asyncio")  # not loaded: no loop can be running
+        if asyncio is None or asyncio.events._get_running_loop() is None:
+            return
+        self._warned_loop = True
+        logger.warning(
+            "%r is called from a running event loop: each call blocks the loop (and every other task) "
+            "until it answers; use AsyncChalkClient in async code",
+            self,
+        )
+
     def _pause(self, seconds: float) -> None:
         (self._sleep or time.sleep)(seconds)
 
     def _exchange(self) -> TokenResponse:
         if self._closed:
             raise ChalkSDKError("this ChalkClient is closed; create a new one")
+        self._sent = True
         flow = self._exchange_flow()
         reply: httpx.Response | httpx.TransportError | None = None
         while True:
@@ -979,6 +1012,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         return SyncPool(httpx.Client(transport=Urllib3Transport(session), **options), session, slots)
 
     def _reset_after_fork(self) -> None:
+        self._owner_pid = None  # a forked child never warns about a client it inherited
         keep_inherited((self._http, self._engine_http))
         if self._transport is None:
             self._http = self._new_http()
@@ -1007,6 +1041,11 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
     def _setup(self) -> None:
         self._http = PerLoopAsyncClient(self._new_http)  # as ChalkClient: API server, engines
         self._engine_http = PerLoopAsyncClient(self._new_http) if self._transport is None else self._http
+        self._owner_pid: int | None = os.getpid()
+        reset_after_fork(self)
+
+    def _reset_after_fork(self) -> None:
+        self._owner_pid = None  # the pools reset themselves (PerLoopAsyncClient)
 
     async def get_token(self) -> Token:
         """A valid access token, from the cache or from a new exchange (see ``ChalkClient.get_token``).
@@ -1311,6 +1350,22 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
         await self._http.aclose()
         if self._engine_http is not self._http:
             await self._engine_http.aclose()
+
+    async def close(self) -> None:
+        """The same as :meth:`aclose` (a coroutine: ``await client.close()``)."""
+        await self.aclose()
+
+    def __del__(self) -> None:
+        # A pool in a loop that has ended was closed with it; one in a loop that still runs was not.
+        pools = (getattr(self, "_http", None), getattr(self, "_engine_http", None))
+        if getattr(self, "_owner_pid", None) == os.getpid() and any(p is not None and p.open for p in pools):
+            warnings.warn(
+                f"unclosed {self!r}: call `await client.aclose()`, or use it as "
+                "`async with AsyncChalkClient(...) as client:`",
+                ResourceWarning,
+                source=self,
+                stacklevel=2,
+            )
 
     async def __aenter__(self) -> Self:
         return self

@@ -142,9 +142,11 @@ class AsyncPool:
         self.http = http
         self.aio = aio
         self.slots = asyncio.Semaphore(max_connections) if max_connections else None
+        self.closed = False
 
     async def aclose(self) -> None:
         """Close the connections (the httpx client closes the aiohttp session under it)."""
+        self.closed = True
         await self.http.aclose()
 
 
@@ -169,6 +171,12 @@ class PerLoopAsyncClient:
         await closer.asend(None)  # runs to the yield without suspending: no other task interleaves
         self._loop, self._client, self._closer = loop, client, closer
         return client
+
+    @property
+    def open(self) -> bool:
+        """Whether a pool is open in a loop that still runs (it needs an ``aclose()``)."""
+        pool, loop = self._client, self._loop
+        return pool is not None and not pool.closed and loop is not None and not loop.is_closed()
 
     async def aclose(self) -> None:
         """Close the running loop's pool (a pool of a loop that is gone was closed with it)."""

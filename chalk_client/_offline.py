@@ -639,15 +639,32 @@ def _describe(outcome: object) -> str:
     return f"{type(outcome).__name__}: {outcome}" if str(outcome) else type(outcome).__name__
 
 
+def create_file(directory: Path, prefix: str, suffix: str) -> tuple[int, Path]:
+    """A new file with a unique name in `directory`, open for writing, with the usual permissions.
+
+    Created with mode 0o666, which the process's umask masks as for any file a program writes
+    (``tempfile.mkstemp`` would make it 0600: a dataset others cannot read). ``O_EXCL`` makes the
+    name unique; ``os.umask`` is never called (it is not thread-safe).
+    """
+    import secrets
+
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        path = directory / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            return os.open(path, flags, 0o666), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a unique file name in {directory}")  # pragma: no cover
+
+
 class _PartFile:
     """A file being downloaded: a temporary name beside `target`, renamed only once complete."""
 
     def __init__(self, target: Path) -> None:
-        import tempfile  # here, not at the top: it imports shutil, and most clients never download
-
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        fd, name = create_file(target.parent, f".{target.name}.", ".part")
         self._file = os.fdopen(fd, "wb")
-        self._temporary = Path(name)
+        self._temporary = name
         self._target = target
         self._written = 0
         self._done = False
