@@ -1,11 +1,10 @@
-"""``chalk-client demo``: the SDK end to end against a ChalkServer on loopback.
+"""``chalk-client demo``: the SDK end to end against a ChalkServer on loopback, told as a story.
 
-It shows a token exchange, a cached second call that sends nothing, a refresh once the token
-enters its refresh buffer, the async client, rejected credentials as a clear error, then the data
-plane: who-am-i, an online query routed to the engine, an upload and the query that sees it, an
-answer that carries a resolver error, a resolver run, and bad input refused before sending. It
-ends with an offline query over 1,000 users: submitted, followed with progress, and read back from
-its parquet files.
+It opens with what Chalk is, then asks for features and shows their values, where they were served,
+a write and the read that sees it, how errors look (a failing resolver, bad input, wrong
+credentials), a resolver run, and an offline query over 1,000 users (submitted, followed with
+progress, read back from its parquet files). It ends with what the client does for you: one token
+exchange however many callers, cached tokens, and a refresh before expiry.
 """
 
 from __future__ import annotations
@@ -31,6 +30,11 @@ if TYPE_CHECKING:
 
 __all__ = ["run_demo"]
 
+_INTRO = """\
+Chalk is a feature store. A feature is a named value about an entity, such as user.credit_score for
+the user with user.id 1; a resolver is the function that computes it, and Chalk's query engine runs
+the resolvers and serves the values: online, one entity at a time, or offline, as datasets."""
+
 
 def _show(token: Token) -> str:
     envs = ", ".join(f"{i} ({n})" for i, n in sorted(token.environment_id_to_name.items()))
@@ -46,50 +50,15 @@ def run_demo(out: TextIO, *, token_lifetime: float = 4.0) -> int:
         out.flush()
 
     with ChalkServer(token_lifetime=token_lifetime, offline_duration=1.0) as server:
-        say(f"ChalkServer on {server.url}, tokens live {token_lifetime:g} s")
+        say(_INTRO)
+        say(f"\nThis demo runs against ChalkServer, a Chalk-compatible server on {server.url}.")
         config = ChalkClientConfig.resolve(
             client_id=server.client_id, client_secret=server.client_secret, api_server=server.url
         )
-        with ChalkClient(config=config) as client:
-            say(f"\n1. {client!r}: the first get_token() exchanges credentials")
-            started = time.perf_counter()
-            token = client.get_token()
-            say(f"   {_show(token)}")
-            say(
-                f"   took {1000 * (time.perf_counter() - started):.1f} ms; server exchanges: {server.token_exchanges}"
-            )
 
-            say("\n2. A second get_token() is served from the cache")
-            started = time.perf_counter()
-            again = client.get_token()
-            micros = 1e6 * (time.perf_counter() - started)
-            say(
-                f"   same token: {again is token}; took {micros:.1f} us; server exchanges: {server.token_exchanges}"
-            )
+        _data_plane(server, config, say)
 
-            # The refresh buffer (60 s by default) is capped at half the lifetime, so a short demo
-            # token turns stale halfway through its life.
-            wait = token_lifetime / 2 + 0.2
-            say(f"\n3. After {wait:.1f} s the token is inside its refresh buffer: one caller refreshes")
-            time.sleep(wait)
-            refreshed = client.get_token()
-            say(
-                f"   new token: {refreshed.access_token != token.access_token}; expires {refreshed.expires_at:%H:%M:%S.%f}"
-            )
-            say(f"   server exchanges: {server.token_exchanges}")
-
-        say("\n4. AsyncChalkClient: 32 tasks at once share one exchange")
-        before = server.token_exchanges
-
-        async def many() -> int:
-            async with AsyncChalkClient(config=config) as aclient:
-                tokens = await asyncio.gather(*(aclient.get_token() for _ in range(32)))
-            return len({t.access_token for t in tokens})
-
-        distinct = asyncio.run(many())
-        say(f"   distinct tokens: {distinct}; exchanges for 32 tasks: {server.token_exchanges - before}")
-
-        say("\n5. Rejected credentials are a clear, typed error (and the secret is never printed)")
+        say("\n5. Wrong credentials are a clear, typed error (and the secret is never printed)")
         with ChalkClient(
             client_id=server.client_id, client_secret="not-the-secret", api_server=server.url
         ) as bad:
@@ -101,13 +70,59 @@ def run_demo(out: TextIO, *, token_lifetime: float = 4.0) -> int:
                 say("   unexpected: the wrong secret was accepted")
                 return 1
 
-        say("\n6. The data plane")
-        _data_plane(server, config, say)
-
-        say("\n7. An offline query: a dataset of 1,000 users, built in the background")
+        say("\n6. An offline query: a dataset of 1,000 users, built in the background")
         _offline(config, say)
+
+        say("\n7. What the client does for you: tokens")
+        if not _tokens(server, config, token_lifetime, say):
+            return 1
     say("\nDone.")
     return 0
+
+
+def _tokens(
+    server: ChalkServer, config: ChalkClientConfig, token_lifetime: float, say: Callable[[str], None]
+) -> bool:
+    """Token caching and refresh, as the last part of the story."""
+    server.faults.revoke_current_token()  # start from a fresh exchange, so the counts below are plain
+    before = server.token_exchanges
+    with ChalkClient(config=config) as client:
+        say("   Every call needs an access token, exchanged for the client id and secret:")
+        started = time.perf_counter()
+        token = client.get_token()
+        say(f"   {_show(token)}")
+        say(f"   the exchange took {1000 * (time.perf_counter() - started):.1f} ms")
+        started = time.perf_counter()
+        again = client.get_token()
+        micros = 1e6 * (time.perf_counter() - started)
+        say(f"   the next call reuses it from the cache: same token {again is token}, {micros:.1f} us")
+        # The refresh buffer (60 s by default) is capped at half the lifetime, so a short demo
+        # token turns stale halfway through its life.
+        wait = token_lifetime / 2 + 0.2
+        say(
+            f"   {wait:.1f} s later it is inside its refresh buffer, and one caller refreshes it before it expires:"
+        )
+        time.sleep(wait)
+        refreshed = client.get_token()
+        say(
+            f"   new token {refreshed.access_token != token.access_token}, expires {refreshed.expires_at:%H:%M:%S}"
+        )
+    say(f"   exchanges so far: {server.token_exchanges - before}")
+
+    async def many() -> int:
+        async with AsyncChalkClient(config=config) as aclient:
+            results = await asyncio.gather(
+                *(aclient.query({"user.id": i}, ["user.name"]) for i in range(1, 33))
+            )
+            return len(results)
+
+    before = server.token_exchanges
+    answered = asyncio.run(many())
+    say(
+        f"   AsyncChalkClient: {answered} queries in flight at once shared "
+        f"{server.token_exchanges - before} exchange"
+    )
+    return True
 
 
 def _data_plane(server: ChalkServer, config: ChalkClientConfig, say: Callable[[str], None]) -> None:
@@ -115,37 +130,40 @@ def _data_plane(server: ChalkServer, config: ChalkClientConfig, say: Callable[[s
 
     outputs = ["user.name", "user.age", "user.credit_score"]
     with ChalkClient(config=config) as client:
-        me = client.whoami()
-        say(f"   whoami: user {me.user}, team {me.team_id}, environment {me.environment_id}")
-
         server.clear_requests()
-        say("\n   query user.id=1 (include_meta=True):")
+        say(f"\n1. Ask for three features of user 1: client.query({{'user.id': 1}}, {outputs})")
         _indent(describe_result(client.query({"user.id": 1}, outputs, include_meta=True)), say)
         served_by = [r.served_by for r in server.requests if r.path == "/v1/query/online"]
-        say(f"   served by the {served_by[0]} address ({server.engine_url}), from the token's engines")
+        say(
+            f"   (each value names its resolver; the query went to the {served_by[0]} address the token names)"
+        )
+        me = client.whoami()
+        say(f"   who am I: user {me.user}, team {me.team_id}, environment {me.environment_id}")
 
+        say("\n2. Write a value, then read it back")
         uploaded = client.upload_features({"user.id": [1], "user.name": ["Ada King"]})
-        say(f"\n   upload_features: {uploaded.rows} row of {', '.join(uploaded.features)}; then query again:")
+        say(
+            f"   upload_features: {uploaded.rows} row of {', '.join(uploaded.features)}; the next query sees it:"
+        )
         _indent(describe_result(client.query({"user.id": 1}, ["user.name"], include_meta=True)), say)
 
-        say(
-            f"\n   query user.id={FAILING_USER_ID}, whose credit-score resolver fails: the error is on the result"
-        )
+        say("\n3. When a resolver fails, the error is on the result, beside the values that worked")
+        say(f"   user {FAILING_USER_ID}'s credit-score resolver fails:")
         failing = client.query({"user.id": FAILING_USER_ID}, outputs)
         _indent(describe_result(failing), say)
         try:
             failing.raise_for_errors()
         except ChalkResultError as err:
-            say(f"   raise_for_errors(): {type(err).__name__}: {err}")
-
-        run = client.trigger_resolver_run("resolvers.get_credit_score")
-        status = client.get_run_status(run.id)
-        say(f"\n   trigger_resolver_run: {run.id} {run.status}; get_run_status: {status.status}")
-
+            say(f"   raise_for_errors() turns it into an exception: {type(err).__name__}: {err}")
         try:
             client.upload_features({"user.id": [1, 2], "user.name": ["only one"]})
         except ChalkInputError as err:
-            say(f"   bad input, refused before sending: {err}")
+            say(f"   bad input is refused before anything is sent: {err}")
+
+        say("\n4. Resolvers can also run on a schedule or on demand")
+        run = client.trigger_resolver_run("resolvers.get_credit_score")
+        status = client.get_run_status(run.id)
+        say(f"   trigger_resolver_run: {run.id} {run.status}; get_run_status: {status.status}")
 
 
 def _offline(config: ChalkClientConfig, say: Callable[[str], None]) -> None:

@@ -141,9 +141,11 @@ class OfflineQueryStatus:
         """One line for people: ``"running 42% (420 rows)"``."""
         parts = [self.status]
         if self.fraction is not None:
-            parts.append(f"{self.fraction:.0%}")
+            # A job that has just started is not "0%" once it has rows: show a tenth of a percent.
+            small = 0 < self.fraction < 0.01
+            parts.append(f"{self.fraction:.1%}" if small else f"{self.fraction:.0%}")
         if self.rows is not None:
-            parts.append(f"({self.rows} rows)")
+            parts.append(f"({self.rows} row)" if self.rows == 1 else f"({self.rows} rows)")
         return " ".join(parts)
 
 

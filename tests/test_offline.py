@@ -646,3 +646,12 @@ def test_the_missing_extra_is_named(
     assert f"pip install 'chalk-client[{extra}]'" in str(caught.value)
     assert hidden in str(caught.value)
     assert job.polls == 0  # refused before waiting or downloading
+
+
+def test_progress_lines_read_right_at_the_start_and_for_one_row() -> None:
+    from chalk_client import OfflineQueryStatus
+
+    assert OfflineQueryStatus("running", 0.001, 1).describe() == "running 0.1% (1 row)"
+    assert OfflineQueryStatus("running", 0.0, 0).describe() == "running 0% (0 rows)"
+    assert OfflineQueryStatus("running", 0.5, 503).describe() == "running 50% (503 rows)"
+    assert OfflineQueryStatus("successful", 1.0, None).describe() == "successful 100%"
