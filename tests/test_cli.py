@@ -67,22 +67,27 @@ def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     # A short token lifetime keeps the demo's one real wait (for the refresh) under a second.
     assert main(["demo", "--token-lifetime", "0.6"]) == 0
     out = capsys.readouterr().out
-    assert "server exchanges: 1" in out  # the first call exchanged ...
-    assert "same token: True" in out  # ... the second was cached
-    assert "new token: True" in out  # the refresh after the buffer
-    assert "server exchanges: 2" in out
-    assert "exchanges for 32 tasks: 1" in out
-    assert "ChalkAuthenticationError" in out
-    assert "not-the-secret" not in out
+    # The story: what Chalk is, values, writes, errors, runs, offline, then what the client does.
+    assert out.startswith("Chalk is a feature store.")
+    headings = [line.split(".")[0] for line in out.splitlines() if line[:1].isdigit()]
+    assert headings == ["1", "2", "3", "4", "5", "6", "7"]
+    assert out.index("Ada Lovelace") < out.index("offline query") < out.index("What the client does for you")
     assert '"Ada Lovelace"' in out  # the data plane: a query ...
-    assert "served by the engine address" in out
+    assert "the query went to the engine address" in out
     assert '"Ada King"  (resolver resolvers.get_user_name, cache hit)' in out  # ... sees the upload
     assert "error RESOLVER_FAILED" in out
     assert "get_run_status: succeeded" in out
-    assert "refused before sending" in out
+    assert "refused before anything is sent" in out
+    assert "ChalkAuthenticationError" in out
+    assert "not-the-secret" not in out
     assert "progress: successful 100% (1000 rows)" in out  # the offline query ...
+    assert "0% (1 row" not in out  # no "running 0% (1 rows)"
     assert "to_arrow(): 1000 rows x 4 columns" in out  # ... read back as a table
     assert "{'user.id': 1, 'user.name': 'Ada King'" in out
+    assert "same token True" in out  # the second call was cached
+    assert "new token True" in out  # the refresh after the buffer
+    assert "exchanges so far: 2" in out
+    assert "32 queries in flight at once shared 1 exchange" in out
 
 
 def test_dev_server_prints_working_credentials_and_stops_on_ctrl_c() -> None:
