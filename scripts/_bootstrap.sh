@@ -1,5 +1,8 @@
-# Sourced by the scripts: make .venv (Python 3.11+) and install the project with its dev extra,
-# again only when pyproject.toml has changed since the last install.
+# Sourced by the scripts: make .venv (Python 3.11+), install the dev tools at the versions pinned in
+# requirements-dev.txt (the lockfile: the dev extra, transitively, and the build backend), then the
+# project itself, editable and without dependencies; again only when requirements-dev.txt or
+# pyproject.toml has changed since the last install. Only pip is needed (CONTRIBUTING.md says how
+# the lockfile is made).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
@@ -23,11 +26,21 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$python" -m venv "$VENV"
 fi
 stamp="$VENV/.chalk-client-installed"
-wanted="$(cat "$ROOT/pyproject.toml" | "$VENV/bin/python" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
+lock="$ROOT/requirements-dev.txt"
+wanted="$(cat "$ROOT/pyproject.toml" "$lock" | "$VENV/bin/python" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-    echo "installing chalk-client and its dev tools into $VENV" >&2
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[dev]" >&2
+    echo "installing chalk-client and its dev tools (pinned in requirements-dev.txt) into $VENV" >&2
+    pip=("$VENV/bin/python" -m pip --quiet --disable-pip-version-check)
+    "${pip[@]}" install --upgrade pip >&2
+    "${pip[@]}" install -r "$lock" >&2
+    # The build backend (hatchling) is pinned in the lockfile too, so the project installs offline.
+    "${pip[@]}" install --no-deps --no-build-isolation -e "$ROOT" >&2
+    # Catches a runtime dependency missing from the lockfile (tests/test_packaging.py checks the extras).
+    if ! problems="$("$VENV/bin/python" -m pip check --disable-pip-version-check 2>&1)"; then
+        echo "$problems" >&2
+        echo "requirements-dev.txt does not satisfy pyproject.toml: regenerate it (CONTRIBUTING.md)" >&2
+        exit 1
+    fi
     echo "$wanted" > "$stamp"
 fi
 export PATH="$VENV/bin:$PATH"
