@@ -1,4 +1,4 @@
-"""chalk_client: a typed Python client for the Chalk feature store, on httpx.
+"""chalk_client: a typed Python client for the Chalk feature store (httpx types; urllib3 and aiohttp transports).
 
 Quickstart::
 
