@@ -6,7 +6,7 @@ through one ``aiohttp.ClientSession`` per connection pool and event loop (:class
 
 - API calls and online queries take the direct path, :meth:`AioSession.send`: no ``httpx.Request``
   or ``httpx.Response`` is built per call (their construction is a measurable share of a call under
-  load); the answer is an :class:`AioAnswer`, which the parsers read as they read an httpx answer.
+  load); the answer is a :class:`PlainAnswer`, which the parsers read as they read an httpx answer.
 - The token exchange and result downloads go through ``httpx.AsyncClient`` over
   :class:`AiohttpTransport`, the same session seen as an ``httpx.AsyncBaseTransport``, with the
   body streamed in chunks.
@@ -33,52 +33,14 @@ import httpx
 import yarl
 
 from chalk_client._network import ProxyPlan
+from chalk_client._responses import PlainAnswer
 
-__all__ = ["AioAnswer", "AioSession", "AiohttpTransport", "transport_failure"]
+__all__ = ["AioSession", "AiohttpTransport", "transport_failure"]
 
 # Headers aiohttp writes itself from the request (an explicit copy would disagree or repeat).
 _HOP_HEADERS: Final = frozenset({"host", "content-length", "connection", "transfer-encoding"})
 # Chunks of a streamed body (downloads read the file in larger pieces; httpx regroups them).
 _STREAM_CHUNK: Final = 64 * 1024
-
-
-class AioAnswer:
-    """An answer read through aiohttp: what :class:`~chalk_client._responses.Answer` asks of one."""
-
-    __slots__ = ("_method", "_request", "_url", "content", "headers", "reason_phrase", "status_code")
-
-    def __init__(
-        self,
-        status_code: int,
-        reason_phrase: str,
-        headers: Mapping[str, str],
-        content: bytes,
-        *,
-        method: str,
-        url: str,
-    ) -> None:
-        self.status_code = status_code
-        self.reason_phrase = reason_phrase
-        self.headers = headers
-        self.content = content
-        self._method = method
-        self._url = url
-        self._request: httpx.Request | None = None
-
-    @property
-    def is_success(self) -> bool:
-        """Whether the status is 2xx."""
-        return 200 <= self.status_code < 300
-
-    @property
-    def request(self) -> httpx.Request:
-        """The request this answers, made when a message needs its method and URL (rarely)."""
-        if self._request is None:
-            self._request = httpx.Request(self._method, self._url)
-        return self._request
-
-    def __repr__(self) -> str:
-        return f"<AioAnswer [{self.status_code} {self.reason_phrase}]>"
 
 
 @functools.lru_cache(maxsize=64)
@@ -172,7 +134,7 @@ class AioSession:
 
     async def send(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: httpx.Timeout
-    ) -> AioAnswer:
+    ) -> PlainAnswer:
         """Send one request and read its whole answer; failures raise httpx's transport errors."""
         try:
             async with self.session.request(
@@ -185,7 +147,7 @@ class AioSession:
                 proxy=self.proxy_for(url),
             ) as response:
                 content = await response.read()
-                return AioAnswer(
+                return PlainAnswer(
                     response.status, response.reason or "", response.headers, content, method=method, url=url
                 )
         except _FAILURES as err:

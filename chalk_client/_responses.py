@@ -40,6 +40,7 @@ from chalk_client._errors import (
 __all__ = [
     "MODEL_ERRORS",
     "Answer",
+    "PlainAnswer",
     "error_for_status",
     "invalid_response",
     "json_object",
@@ -101,6 +102,49 @@ class Answer(Protocol):
     def request(self) -> httpx.Request:
         """The request this answers (its method and URL name the call in messages)."""
         ...
+
+
+class PlainAnswer:
+    """An answer read by one of the SDK's own transports (urllib3, aiohttp), without httpx types.
+
+    It is what :class:`Answer` asks of an answer, and no more: the parsers read it as they read an
+    ``httpx.Response``, and the ``httpx.Request`` that messages name is made only when one does.
+    """
+
+    __slots__ = ("_method", "_request", "_url", "content", "headers", "reason_phrase", "status_code")
+
+    def __init__(
+        self,
+        status_code: int,
+        reason_phrase: str,
+        headers: Mapping[str, str],
+        content: bytes,
+        *,
+        method: str,
+        url: str,
+    ) -> None:
+        self.status_code = status_code
+        self.reason_phrase = reason_phrase
+        self.headers = headers
+        self.content = content
+        self._method = method
+        self._url = url
+        self._request: httpx.Request | None = None
+
+    @property
+    def is_success(self) -> bool:
+        """Whether the status is 2xx."""
+        return 200 <= self.status_code < 300
+
+    @property
+    def request(self) -> httpx.Request:
+        """The request this answers, made when a message needs its method and URL (rarely)."""
+        if self._request is None:
+            self._request = httpx.Request(self._method, self._url)
+        return self._request
+
+    def __repr__(self) -> str:
+        return f"<PlainAnswer [{self.status_code} {self.reason_phrase}]>"
 
 
 class _FromDict(Protocol):

@@ -7,7 +7,7 @@ both). So :class:`~chalk_client.ChalkClient` sends through one :class:`Urllib3Se
 connection pool:
 
 - API calls and online queries take the direct path, :meth:`Urllib3Session.send`, with no
-  ``httpx.Request`` or ``httpx.Response`` per call; the answer is a :class:`Urllib3Answer`, which
+  ``httpx.Request`` or ``httpx.Response`` per call; the answer is a :class:`PlainAnswer`, which
   the parsers read as they read an httpx answer.
 - The token exchange and result downloads go through ``httpx.Client`` over
   :class:`Urllib3Transport`, the same session seen as an ``httpx.BaseTransport``, streaming.
@@ -45,53 +45,15 @@ from urllib3.exceptions import (
 )
 
 from chalk_client._network import ProxyPlan
+from chalk_client._responses import PlainAnswer
 
-__all__ = ["Urllib3Answer", "Urllib3Session", "Urllib3Transport", "transport_failure"]
+__all__ = ["Urllib3Session", "Urllib3Transport", "transport_failure"]
 
 _CHUNK: Final = 64 * 1024
 # Framing that urllib3 writes itself from the body.
 _FRAMING: Final = frozenset({"transfer-encoding", "content-length", "host", "connection"})
 _BODILESS: Final = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 _FAILURES: Final = (HTTPError, OSError, http.client.HTTPException)
-
-
-class Urllib3Answer:
-    """An answer read through urllib3: what :class:`~chalk_client._responses.Answer` asks of one."""
-
-    __slots__ = ("_method", "_request", "_url", "content", "headers", "reason_phrase", "status_code")
-
-    def __init__(
-        self,
-        status_code: int,
-        reason_phrase: str,
-        headers: Mapping[str, str],
-        content: bytes,
-        *,
-        method: str,
-        url: str,
-    ) -> None:
-        self.status_code = status_code
-        self.reason_phrase = reason_phrase
-        self.headers = headers
-        self.content = content
-        self._method = method
-        self._url = url
-        self._request: httpx.Request | None = None
-
-    @property
-    def is_success(self) -> bool:
-        """Whether the status is 2xx."""
-        return 200 <= self.status_code < 300
-
-    @property
-    def request(self) -> httpx.Request:
-        """The request this answers, made when a message needs its method and URL (rarely)."""
-        if self._request is None:
-            self._request = httpx.Request(self._method, self._url)
-        return self._request
-
-    def __repr__(self) -> str:
-        return f"<Urllib3Answer [{self.status_code} {self.reason_phrase}]>"
 
 
 def transport_failure(err: BaseException, method: str, url: str) -> httpx.TransportError:
@@ -255,7 +217,7 @@ class Urllib3Session:
 
     def send(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: httpx.Timeout
-    ) -> Urllib3Answer:
+    ) -> PlainAnswer:
         """Send one request and read its whole answer (decoded); failures raise httpx's errors."""
         response = self.urlopen(
             method,
@@ -265,7 +227,7 @@ class Urllib3Session:
             {"connect": timeout.connect, "read": timeout.read, "pool": timeout.pool},
             stream=False,
         )
-        return Urllib3Answer(
+        return PlainAnswer(
             response.status,
             response.reason or "",
             response.headers,

@@ -186,3 +186,22 @@ def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
     from tests.test_cassettes import json_body_matcher
 
     vcr.register_matcher("json_body", json_body_matcher)
+
+
+def seed_token(client: Any, access_token: str = "tok", lifetime: float = 3600.0) -> None:
+    """Put a valid token in `client`'s cache, as if exchanged just now (for servers with no token
+    endpoint, such as the raw socket servers of the transport tests)."""
+    from chalk_openapi.models.token_response import TokenResponse
+
+    from chalk_client._token import make_entry
+
+    response = TokenResponse.from_dict(
+        {"access_token": access_token, "token_type": "Bearer", "expires_in": lifetime}
+    )
+    client._tokens._entry = make_entry(
+        response,
+        started_monotonic=client._clock.monotonic(),
+        started_wall=client._clock.time(),
+        refresh_buffer=60,
+        jitter=0.0,
+    )

@@ -31,6 +31,7 @@ from chalk_client._aio import AiohttpTransport, AioSession, transport_failure
 from chalk_client._network import ProxyPlan
 from chalk_client._retry import never_sent
 from chalk_client.testing import ChalkServer
+from tests.conftest import seed_token
 
 URL = "http://127.0.0.1:9/v1/query/online"
 
@@ -151,10 +152,6 @@ def run_raw(reply: bytes, body: Callable[[str], Awaitable[Any]]) -> tuple[Any, i
 @pytest.fixture
 def token_for() -> Iterator[Callable[[str], AsyncChalkClient]]:
     """A client whose token is already cached, pointed at a raw server (no exchange goes there)."""
-    from chalk_openapi.models.token_response import TokenResponse
-
-    from chalk_client._token import make_entry
-
     made: list[AsyncChalkClient] = []
 
     def make(url: str, **extra: Any) -> AsyncChalkClient:
@@ -164,16 +161,7 @@ def token_for() -> Iterator[Callable[[str], AsyncChalkClient]]:
         client = AsyncChalkClient(
             client_id="id", client_secret="secret", api_server=url, query_server=url, sleep=sleep, **extra
         )
-        response = TokenResponse.from_dict(
-            {"access_token": "tok", "token_type": "Bearer", "expires_in": 3600}
-        )
-        client._tokens._entry = make_entry(
-            response,
-            started_monotonic=client._clock.monotonic(),
-            started_wall=client._clock.time(),
-            refresh_buffer=60,
-            jitter=0.0,
-        )
+        seed_token(client)
         made.append(client)
         return client
 

@@ -30,9 +30,9 @@ from urllib3.exceptions import (
 from chalk_client import ChalkAPIStatusError, ChalkClient, ChalkConnectionError, ChalkTimeoutError
 from chalk_client._network import ProxyPlan
 from chalk_client._retry import never_sent
-from chalk_client._token import make_entry
 from chalk_client._urllib3 import Urllib3Session, Urllib3Transport, transport_failure
 from chalk_client.testing import ChalkServer
+from tests.conftest import seed_token
 
 URL = "http://127.0.0.1:9/v1/query/online"
 
@@ -151,8 +151,6 @@ class RawServer:
 @pytest.fixture
 def cached_client() -> Iterator[Callable[..., ChalkClient]]:
     """A ChalkClient whose token is already cached, pointed at a raw server."""
-    from chalk_openapi.models.token_response import TokenResponse
-
     made: list[ChalkClient] = []
 
     def make(url: str, **extra: Any) -> ChalkClient:
@@ -164,16 +162,7 @@ def cached_client() -> Iterator[Callable[..., ChalkClient]]:
             sleep=lambda s: None,
             **extra,
         )
-        response = TokenResponse.from_dict(
-            {"access_token": "tok", "token_type": "Bearer", "expires_in": 3600}
-        )
-        client._tokens._entry = make_entry(
-            response,
-            started_monotonic=client._clock.monotonic(),
-            started_wall=client._clock.time(),
-            refresh_buffer=60,
-            jitter=0.0,
-        )
+        seed_token(client)
         made.append(client)
         return client
 
