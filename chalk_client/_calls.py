@@ -54,7 +54,7 @@ class Call:
     environment: str | None = None
     branch: str | None = None
     rows: int = 0  # uploads: rows sent
-    features: tuple[str, ...] = ()  # uploads: the features sent
+    features: tuple[str, ...] = ()  # uploads: the features sent; online queries: the outputs asked for
     idempotency_key: str | None = None
 
 
@@ -148,6 +148,7 @@ def online_query_call(
         query_name=_header_string(query_name, "query_name"),
         environment=_header_string(environment, "environment"),
         branch=branch,
+        features=tuple(outputs),
     )
 
 
@@ -179,6 +180,7 @@ def parse_online_query(call: Call, response: Answer, secrets: Iterable[str | Non
         request_errors=request_errors,
         meta=_query_meta(raw_meta) if isinstance(raw_meta, Mapping) else None,
         trace=response.headers.get("x-chalk-trace-id") or None,
+        outputs=call.features,
     )
 
 

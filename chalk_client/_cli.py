@@ -1,64 +1,188 @@
 """The ``chalk-client`` command: query, upload, offline-query, whoami, token, config, dev-server, demo.
 
-Every subcommand prints SDK errors as one readable line (exit 1) instead of a traceback; the
-secret and the token are never printed unless ``--show-token`` asks for the token. ``query``
-exits 2 when the server answered but reported errors (they are printed with the values).
+Every failure is one ``error: ...`` line on stderr and an exit status from :data:`EXIT_CODES`, never
+a traceback for a mistake in the setup or the arguments; the secret and the token are never printed
+unless ``--show-token`` asks for the token. ``query`` exits 2 when the server answered but reported
+errors (they are printed with the values). Output cut short (``chalk-client ... | head -1``) ends
+quietly, and ``dev-server`` stops the same way on SIGTERM as on Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import errno
 import json
 import os
-import shutil
+import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from types import FrameType
+from typing import Any, Final, NoReturn, TextIO
 
 from chalk_client._client import ChalkClient
-from chalk_client._config import _FIELDS, ChalkClientConfig
-from chalk_client._errors import ChalkConfigError, ChalkInputError, ChalkSDKError, describe_chalk_error
+from chalk_client._config import _FIELDS, ChalkClientConfig, resolve_command_line
+from chalk_client._errors import (
+    ChalkConfigError,
+    ChalkInputError,
+    ChalkMissingDependencyError,
+    ChalkSDKError,
+    describe_chalk_error,
+)
 from chalk_client._offline import OfflineQuery, OfflineQueryStatus
 from chalk_client._results import OnlineQueryResult
 from chalk_client._token import Token
 from chalk_client._version import __version__
 
-__all__ = ["main"]
+__all__ = ["EXIT_CODES", "main"]
+
+EXIT_OK: Final = 0
+EXIT_ERROR: Final = 1
+EXIT_ANSWER_ERRORS: Final = 2
+EXIT_MISSING_EXTRA: Final = 3
+EXIT_USAGE: Final = 64
+EXIT_INTERRUPTED: Final = 130
+EXIT_BROKEN_PIPE: Final = 141
+
+EXIT_CODES: Final = {
+    EXIT_OK: "success",
+    EXIT_ERROR: (
+        "the command failed: configuration or credentials, invalid input (an --input, the input "
+        "file), the network or the server, a failed or timed-out offline job, a file that cannot be "
+        "written, a port that is taken"
+    ),
+    EXIT_ANSWER_ERRORS: "query: the server answered, but reported errors (printed with the values)",
+    EXIT_MISSING_EXTRA: "an optional extra is not installed (the line names the pip install)",
+    EXIT_USAGE: "usage: an unknown command or option, or an option value that is not valid",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+    EXIT_BROKEN_PIPE: "the output was closed early (e.g. piped into head)",
+}
+"""Every exit status of the command, and what it means (the ``--help`` epilog lists them)."""
+
+# How the command line spells the options that set configuration fields: messages name them.
+_OPTIONS: Final = {
+    "client_id": "--client-id",
+    "api_server": "--api-server",
+    "environment": "--environment",
+    "branch": "--branch",
+    "allow_insecure_http": "--allow-insecure-http",
+}
+
+
+class CommandError(Exception):
+    """A failure the command reports as one ``error:`` line, with its exit status."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status (see :data:`EXIT_CODES`)."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit:  # --help, --version, or a usage error: already written
+        _flush_stdout()
+        raise
     command: Callable[[argparse.Namespace, TextIO], int] = args.run
     try:
-        return command(args, sys.stdout)
-    except ChalkSDKError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+        code = command(args, sys.stdout)
+        if not _flush_stdout():
+            return EXIT_BROKEN_PIPE
+        return code
+    except BrokenPipeError:
+        _flush_stdout()
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
+    except CommandError as err:
+        return _fail(str(err), err.exit_code)
+    except ChalkMissingDependencyError as err:
+        return _fail(str(err), EXIT_MISSING_EXTRA)
+    except ChalkSDKError as err:
+        return _fail(str(err), EXIT_ERROR)
+
+
+def _fail(message: str, code: int) -> int:
+    """Print `message` as one ``error:`` line on stderr; returns `code`."""
+    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    with contextlib.suppress(OSError):  # stderr closed too: nothing more to say
+        print(f"error: {line}", file=sys.stderr, flush=True)
+    return code
+
+
+def _flush_stdout() -> bool:
+    """Flush stdout; False when its reader has gone. Then later writes, and the interpreter's last
+    flush at exit, go to the null device instead of printing a BrokenPipeError."""
+    try:
+        sys.stdout.flush()
+        return True
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        return False
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors as one ``error:`` line and :data:`EXIT_USAGE`."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {message} (see `{self.prog} --help`)\n")
+
+
+def _epilog() -> str:
+    lines = ["exit status:"]
+    lines += [f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items()]
+    return "\n".join(lines)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 1 to 65535, or 0 for a free one")
+    return port
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0 seconds")
+    return seconds
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="chalk-client",
         description=(
             "The chalk-client SDK's command line: query and upload features, inspect configuration "
             "and tokens, run a local server."
         ),
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"chalk-client {__version__}")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
     def connection_options(sub: argparse.ArgumentParser) -> None:
         # No --client-secret: a secret on the command line shows up in `ps` and shell history.
-        sub.add_argument("--client-id", help="overrides CHALK_CLIENT_ID and the chalk login file")
+        sub.add_argument(
+            "--client-id",
+            help="overrides CHALK_CLIENT_ID and the chalk login file (the secret: CHALK_CLIENT_SECRET)",
+        )
         sub.add_argument("--api-server", help="overrides CHALK_API_SERVER (default https://api.chalk.ai)")
         sub.add_argument("--environment", help="an environment id or name")
         sub.add_argument("--branch", help="send every call to this branch")
@@ -115,13 +239,15 @@ def _parser() -> argparse.ArgumentParser:
     connection_options(config)
     config.set_defaults(run=_config)
 
-    server = commands.add_parser("dev-server", help="run a Chalk-compatible server on 127.0.0.1 until Ctrl-C")
-    server.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
-    server.add_argument("--token-lifetime", type=float, default=3600.0, help="seconds a token lives")
+    server = commands.add_parser(
+        "dev-server", help="run a Chalk-compatible server on 127.0.0.1 until Ctrl-C or SIGTERM"
+    )
+    server.add_argument("--port", type=_port, default=0, help="port to listen on (default: a free one)")
+    server.add_argument("--token-lifetime", type=_seconds, default=3600.0, help="seconds a token lives")
     server.set_defaults(run=_dev_server)
 
     demo = commands.add_parser("demo", help="a tour of the SDK against a local server")
-    demo.add_argument("--token-lifetime", type=float, default=4.0, help="seconds a demo token lives")
+    demo.add_argument("--token-lifetime", type=_seconds, default=4.0, help="seconds a demo token lives")
     demo.set_defaults(run=_demo)
     return parser
 
@@ -167,11 +293,15 @@ def _offline_parser(
 
 
 def _resolve(args: argparse.Namespace, *, require_credentials: bool) -> ChalkClientConfig:
-    return ChalkClientConfig.resolve(
-        client_id=args.client_id,
-        api_server=args.api_server,
-        environment=args.environment,
-        branch=args.branch,
+    """The configuration, with the options' own names as their sources (and in its messages)."""
+    return resolve_command_line(
+        {
+            "client_id": args.client_id,
+            "api_server": args.api_server,
+            "environment": args.environment,
+            "branch": args.branch,
+        },
+        options=_OPTIONS,
         allow_insecure_http=args.allow_insecure_http,
         require_credentials=require_credentials,
     )
@@ -189,7 +319,7 @@ def _query(args: argparse.Namespace, out: TextIO) -> int:
     with ChalkClient(config=_resolve(args, require_credentials=True)) as client:
         result = client.query(inputs, args.output, include_meta=args.include_meta, query_name=args.query_name)
     out.write(_json_answer(result) if args.json else describe_result(result))
-    return 2 if result.errors else 0
+    return EXIT_ANSWER_ERRORS if result.errors else EXIT_OK
 
 
 def describe_result(result: OnlineQueryResult) -> str:
@@ -229,12 +359,13 @@ def _offline_query(args: argparse.Namespace, out: TextIO) -> int:
     if not args.job_id and not args.output:
         raise ChalkInputError("give at least one --output FEATURE (or --job-id to follow a job)")
     progress = ProgressPrinter(sys.stderr)
+    inputs = read_input_file(args.input_file) if args.input_file else None  # before any call
     with ChalkClient(config=_resolve(args, require_credentials=True)) as client:
         if args.job_id:
             job = client.get_offline_query(args.job_id, on_progress=progress)
         else:
             job = client.offline_query(
-                read_input_file(args.input_file) if args.input_file else None,
+                inputs,
                 args.output,
                 required_output=args.required_output,
                 dataset_name=args.dataset_name,
@@ -242,11 +373,21 @@ def _offline_query(args: argparse.Namespace, out: TextIO) -> int:
                 on_progress=progress,
             )
             out.write(f"submitted offline query job {job.job_id}\n")
+            out.flush()  # the job id is out, whatever happens next
         if not args.wait:
             out.write(f"follow it with: chalk-client offline-query --job-id {job.job_id} --wait\n")
             return 0
         job.wait(args.timeout, cancel_on_timeout=args.cancel_on_timeout)
-        written = save_results(job, args.out or f"{job.job_id}.parquet")
+        destination = args.out or f"{job.job_id}.parquet"
+        try:
+            written = save_results(job, destination)
+        except OSError as err:
+            where = f" ({err.filename})" if err.filename and str(err.filename) != destination else ""
+            raise CommandError(
+                f"cannot write the results of job {job.job_id} to {destination}{where}: "
+                f"{err.strerror or err}. Re-attach with `chalk-client offline-query --job-id {job.job_id} "
+                "--wait --out PATH` to save them elsewhere"
+            ) from None
     rows = (
         f"{progress.last.rows} rows, " if progress.last is not None and progress.last.rows is not None else ""
     )
@@ -314,7 +455,13 @@ class ProgressPrinter:
 
 def save_results(job: OfflineQuery, destination: str) -> list[Path]:
     """Save a finished job's results: into a directory (existing, or named with a trailing
-    slash) as they come, or else as one parquet file."""
+    slash) as they come, or else as one parquet file. Files get the usual permissions (0o666
+    under the umask), like any file a program writes.
+
+    Raises:
+        CommandError: several result files, and no pyarrow to combine them into one.
+        OSError: a file or folder could not be written.
+    """
     out = Path(destination)
     if out.is_dir() or destination.endswith(("/", os.sep)):
         return job.download(out)
@@ -323,13 +470,27 @@ def save_results(job: OfflineQuery, destination: str) -> list[Path]:
         parts = job.download(scratch)
         if len(parts) == 1:
             os.replace(parts[0], out)  # one part is already the file: no pyarrow needed
-        else:
-            from chalk_client._offline import _read_table, _require
+            return [out]
+        from chalk_client._offline import _read_table, _require, create_file
 
+        try:
             pq = _require("pyarrow.parquet", "arrow", f"combining {len(parts)} result files into {out}")
-            combined = Path(scratch) / "combined.parquet"
-            pq.write_table(_read_table(parts, job._columns()), combined)
-            shutil.move(combined, out)
+        except ChalkMissingDependencyError as err:
+            raise CommandError(
+                f"{err}; or save the {len(parts)} parts as they are, without pyarrow, into a directory "
+                f"with --out DIR/. The job is done: re-attach with `chalk-client offline-query --job-id "
+                f"{job.job_id} --wait --out {job.job_id}/`",
+                EXIT_MISSING_EXTRA,
+            ) from None
+        table = _read_table(parts, job._columns())
+        fd, temporary = create_file(out.parent, f".{out.name}.", ".part")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pq.write_table(table, handle)
+            os.replace(temporary, out)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
     return [out]
 
 
@@ -401,26 +562,90 @@ def _config(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _dev_server(args: argparse.Namespace, out: TextIO) -> int:
-    from chalk_client.testing import ChalkServer
-
-    with ChalkServer(port=args.port, token_lifetime=args.token_lifetime) as server:
-        # These are the throwaway credentials of a local test server, printed so you can use them.
-        out.write(
-            f"ChalkServer listening on {server.url} (Ctrl-C to stop)\n\n"
-            f"export CHALK_API_SERVER={server.url}\n"
-            f"export CHALK_CLIENT_ID={server.client_id}\n"
-            f"export CHALK_CLIENT_SECRET={server.client_secret}\n"
-        )
-        out.flush()
+    server_class = _chalk_server("dev-server")
+    try:
+        server = server_class(port=args.port, token_lifetime=args.token_lifetime)
+    except ValueError as err:
+        raise CommandError(str(err), EXIT_USAGE) from None
+    with _stop_on_sigterm():
         try:
+            server.start()
+        except RuntimeError as err:
+            raise CommandError(_listen_failure(err, args.port)) from None
+        try:
+            # These are the throwaway credentials of a local test server, printed so you can use them.
+            out.write(
+                f"ChalkServer listening on {server.url} (Ctrl-C to stop)\n\n"
+                f"export CHALK_API_SERVER={server.url}\n"
+                f"export CHALK_CLIENT_ID={server.client_id}\n"
+                f"export CHALK_CLIENT_SECRET={server.client_secret}\n"
+            )
+            out.flush()
             while True:
                 time.sleep(3600)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM: from the moment the URL is out
+            server.stop()
             out.write("\nstopped\n")
-    return 0
+            out.flush()
+        finally:
+            server.stop()  # does nothing when already stopped
+    return EXIT_OK
+
+
+def _chalk_server(command: str) -> Any:  # noqa: ANN401 - the ChalkServer class
+    """ChalkServer, or a CommandError naming the testing extra when it cannot be imported."""
+    try:
+        from chalk_client.testing import ChalkServer
+    except ImportError as err:  # ChalkMissingDependencyError, or a broken install of uvicorn
+        raise CommandError(_missing_testing_extra(command, err), EXIT_MISSING_EXTRA) from None
+    return ChalkServer
+
+
+def _missing_testing_extra(command: str, err: ImportError) -> str:
+    missing = f"{err.name.split('.')[0]} is missing" if err.name else str(err)
+    return (
+        f"`chalk-client {command}` needs the testing extra, which is not installed ({missing}): "
+        "pip install 'chalk-client[testing]'"
+    )
+
+
+def _listen_failure(err: RuntimeError, port: int) -> str:
+    """Why the server could not listen, in words that say what to do."""
+    cause = err.__cause__
+    if isinstance(cause, OSError) and cause.errno == errno.EADDRINUSE:
+        return f"port {port} on 127.0.0.1 is taken: pass another --port, or leave it out for a free one"
+    if isinstance(cause, OSError) and cause.errno in (errno.EACCES, errno.EPERM):
+        return (
+            f"not allowed to listen on port {port} ({cause.strerror}): ports below 1024 need privileges; "
+            "pass a higher --port, or leave it out for a free one"
+        )
+    return str(err)
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt while the block runs, so it stops as Ctrl-C does."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: signals are not ours to handle
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    _chalk_server("demo")
+    try:
+        import pyarrow.parquet  # noqa: F401 - the demo's offline query writes and reads parquet
+    except ImportError as err:
+        raise CommandError(_missing_testing_extra("demo", err), EXIT_MISSING_EXTRA) from None
     from chalk_client._demo import run_demo
 
     return run_demo(out, token_lifetime=args.token_lifetime)

@@ -318,19 +318,28 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
     ) -> ChalkSDKError:
         """The SDK error a token exchange ends with after `attempts` attempts."""
         if isinstance(outcome, httpx.Response):
-            return error_for_status(
+            answered = error_for_status(
                 outcome,
                 secrets=self._secrets,
                 credentials_exchange=True,
                 wall_clock=self._clock.time,
                 attempts=attempts,
             )
+            if outcome.status_code in (400, 401, 403):  # the credentials were rejected
+                answered.add_hint(self._rejected_credentials_hint())
+            return answered
         url = self._config.api_server.rstrip("/") + kwargs["url"]
         error = transport_error(
             outcome, method=kwargs["method"].upper(), url=url, attempts=attempts, secrets=self._secrets
         )
         error.__cause__ = outcome
         return error
+
+    def _rejected_credentials_hint(self) -> str:
+        """Which client id (and from where) the exchange rejected, and where to look; never the secret."""
+        from chalk_client._config import rejected_credentials_hint
+
+        return rejected_credentials_hint(self._config)
 
     def _offline_where(self, environment: str | None, branch: str | None) -> _Where:
         """Where an offline job's calls go: the call's environment and branch, else the client's branch."""

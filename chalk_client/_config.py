@@ -174,11 +174,6 @@ class ChalkClientConfig:
             ChalkConfigError: A credential is missing, the login file cannot be read or has the wrong
                 shape, or a URL is not valid.
         """
-        env: Mapping[str, str] = os.environ if environ is None else environ
-        if not isinstance(allow_insecure_http, bool):
-            raise ChalkConfigError(
-                f"allow_insecure_http must be True or False, got {type(allow_insecure_http).__name__}"
-            )
         arguments = {
             "client_id": client_id,
             "client_secret": client_secret,
@@ -188,26 +183,14 @@ class ChalkClientConfig:
             "deployment_tag": deployment_tag,
             "query_server": query_server,
         }
-        values: dict[str, str] = {}
-        sources: dict[str, str] = {}
-        for name, raw in arguments.items():
-            value = _clean(raw, f"the argument {name}=")
-            if value is not None:
-                values[name] = value
-                sources[name] = "argument"
-        for name in _FIELDS:
-            if name not in values and (found := _from_variables(env, name)) is not None:
-                values[name], sources[name] = found
-        login = _read_login_file(env, cwd)
-        for name, value in login.values.items():
-            if name not in values:
-                values[name] = value
-                sources[name] = login.source
-        if require_credentials:
-            missing = [name for name in ("client_id", "client_secret") if name not in values]
-            if missing:
-                raise ChalkConfigError(_missing_credentials_message(missing, login))
-        return _build(values, sources, allow_insecure_http=allow_insecure_http, insecure_source="argument")
+        return _resolve(
+            arguments,
+            allow_insecure_http=allow_insecure_http,
+            require_credentials=require_credentials,
+            environ=environ,
+            cwd=cwd,
+            options=None,
+        )
 
     def with_options(
         self,
@@ -275,6 +258,86 @@ class ChalkClientConfig:
         return f"{type(self).__name__}({', '.join(shown)})"
 
     __str__ = __repr__
+
+
+def resolve_command_line(
+    arguments: Mapping[str, str | None],
+    *,
+    options: Mapping[str, str],
+    allow_insecure_http: bool = False,
+    require_credentials: bool = True,
+    environ: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+) -> ChalkClientConfig:
+    """:meth:`ChalkClientConfig.resolve` for a command line whose options set some fields.
+
+    `options` maps a field to the option that sets it (``{"client_id": "--client-id"}``): a value
+    given that way records the option as its source, and the missing-credentials message is one
+    line that names the options, the variables and ``chalk login``.
+    """
+    return _resolve(
+        arguments,
+        allow_insecure_http=allow_insecure_http,
+        require_credentials=require_credentials,
+        environ=environ,
+        cwd=cwd,
+        options=options,
+    )
+
+
+def _resolve(
+    arguments: Mapping[str, str | None],
+    *,
+    allow_insecure_http: bool,
+    require_credentials: bool,
+    environ: Mapping[str, str] | None,
+    cwd: str | os.PathLike[str] | None,
+    options: Mapping[str, str] | None,
+) -> ChalkClientConfig:
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    if not isinstance(allow_insecure_http, bool):
+        raise ChalkConfigError(
+            f"allow_insecure_http must be True or False, got {type(allow_insecure_http).__name__}"
+        )
+    values: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    for name, raw in arguments.items():
+        option = options.get(name) if options is not None else None
+        value = _clean(raw, option or f"the argument {name}=")
+        if value is not None:
+            values[name] = value
+            sources[name] = option or "argument"
+    for name in _FIELDS:
+        if name not in values and (found := _from_variables(env, name)) is not None:
+            values[name], sources[name] = found
+    login = _read_login_file(env, cwd)
+    for name, value in login.values.items():
+        if name not in values:
+            values[name] = value
+            sources[name] = login.source
+    if require_credentials:
+        missing = [name for name in ("client_id", "client_secret") if name not in values]
+        if missing:
+            if options is None:
+                raise ChalkConfigError(_missing_credentials_message(missing, login))
+            raise ChalkConfigError(_missing_credentials_line(missing, login, options))
+    insecure_source = (options or {}).get("allow_insecure_http", "argument")
+    return _build(values, sources, allow_insecure_http=allow_insecure_http, insecure_source=insecure_source)
+
+
+def describe_source(field: str, source: str) -> str:
+    """A recorded source as a message names it: ``"argument"`` becomes ``"the client_id= argument"``;
+    a variable, an option or the login file stays as it is."""
+    if source == "argument":
+        return f"the {field}= argument"
+    if source == "default":
+        return "the default"
+    return source
+
+
+def environment_variables() -> tuple[str, ...]:
+    """The variables that set the environment, highest first (``_CHALK_*`` ones last)."""
+    return _variable_names("environment")
 
 
 def _build(
@@ -529,5 +592,59 @@ def _missing_credentials_message(missing: list[str], login: _LoginLookup) -> str
         lines += [f"  {number}. {text}" for number, text in enumerate(tried, start=1)]
     arguments = " and ".join(f"{name}=" for name in missing)
     variables = " and ".join(_VARIABLES[name][0] for name in missing)
-    lines.append(f"Fix: pass {arguments}, set {variables}, or run `chalk login`.")
+    lines.append(
+        f"Fix: pass {arguments}, set {variables}, or run `chalk login` (the Chalk CLI's login, which "
+        f"writes {login.path})."
+    )
     return "\n".join(lines)
+
+
+def _missing_credentials_line(missing: list[str], login: _LoginLookup, options: Mapping[str, str]) -> str:
+    """The missing-credentials message of a command line: one line, naming its own options."""
+    fixes: list[str] = []
+    looked: list[str] = []
+    for name in missing:
+        variable = _VARIABLES[name][0]
+        option = options.get(name)
+        if option is not None:
+            fixes.append(f"pass {option} or set {variable}")
+            looked.append(option)
+        elif name == "client_secret":
+            fixes.append(
+                f"set {variable} (there is no --client-secret option: a secret on the command line "
+                "shows in `ps` and in the shell's history)"
+            )
+        else:
+            fixes.append(f"set {variable}")
+        looked += _variable_names(name)
+    where = " and ".join(dict.fromkeys(login.describe(name).removeprefix("the file ") for name in missing))
+    return (
+        f"missing {' and '.join(missing)} for the Chalk API: {'; '.join(fixes)}; or run `chalk login`, "
+        f"the Chalk CLI's login, which writes {login.path}. Looked in {', '.join(looked)} and {where}; "
+        "`chalk-client config` shows every source."
+    )
+
+
+def rejected_credentials_hint(config: ChalkClientConfig) -> str:
+    """What to check when the token exchange rejects the credentials: the client id that was sent
+    and where it came from, where the secret came from (never the secret), and the API server."""
+    sources = config.sources
+    if config.client_id is None:
+        sent = "no client id"
+    else:
+        sent = f"client id {config.client_id!r} (from {describe_source('client_id', sources.get('client_id', 'argument'))})"
+    secret = (
+        f"the client secret from {describe_source('client_secret', sources.get('client_secret', 'argument'))}"
+        if config.client_secret is not None
+        else "no client secret"
+    )
+    server = (
+        f"{config.api_server} (from {describe_source('api_server', sources.get('api_server', 'argument'))})"
+    )
+    text = (
+        f"The token exchange rejected {sent} with {secret} at {server}: check that they belong "
+        "together and to that server; `chalk-client config` shows every setting and its source."
+    )
+    if config.client_secret:
+        text = text.replace(config.client_secret, _MASK)  # a client id that holds the secret: never shown
+    return text

@@ -92,11 +92,22 @@ class ChalkEnvironmentError(ChalkConfigError):
     Attributes:
         environment: The value that did not match.
         available: The environments the token knows, as ``{id: name}``.
+        source: Where the value came from: ``"argument"``, a variable such as
+            ``"CHALK_ACTIVE_ENVIRONMENT"``, the login file, ``"the token's primary_environment"``, ...;
+            None when not known.
     """
 
-    def __init__(self, message: str, *, environment: str, available: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        environment: str,
+        available: Mapping[str, str],
+        source: str | None = None,
+    ) -> None:
         self.environment = environment
         self.available = dict(available)
+        self.source = source
         super().__init__(message)
 
 
@@ -240,7 +251,11 @@ class ChalkAPIStatusError(ChalkSDKError):
         method: The HTTP method of the request.
         url: The URL of the request.
         attempts: How many times the request was sent, when known.
+        hint: What to do about it, when the SDK knows more than the server said (the end of the
+            message); None otherwise.
     """
+
+    hint: str | None = None
 
     def __init__(
         self,
@@ -271,7 +286,15 @@ class ChalkAPIStatusError(ChalkSDKError):
             text += f" [{', '.join(codes)}]"
         if self.trace:
             text += f" (trace {self.trace})"
-        return text + _attempts_note(self.attempts)
+        text += _attempts_note(self.attempts)
+        if self.hint:
+            text += f". {self.hint}"
+        return text
+
+    def add_hint(self, hint: str) -> None:
+        """End the message with `hint`: what to do, in the SDK's words (never a secret)."""
+        self.hint = hint
+        self.args = (self._message(),)
 
 
 class ChalkBadRequestError(ChalkAPIStatusError):
@@ -282,7 +305,8 @@ class ChalkAuthenticationError(ChalkAPIStatusError):
     """401, or 401/403 on the token exchange: the credentials or the token were rejected.
 
     Fix the client id and secret (``chalk-client config`` shows where each came from); retrying
-    the same credentials will not help.
+    the same credentials will not help. On the token exchange (400 too), ``hint`` names the client
+    id that was sent and where it and the secret came from, never the secret.
     """
 
 

@@ -8,6 +8,7 @@ are few), so ``errors`` and ``raise_for_errors()`` never meet a malformed entry 
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Self
@@ -35,7 +36,29 @@ _FINISHED_RUN_STATUSES: Final = frozenset({"succeeded", "failed"})
 
 
 class ChalkMissingFeatureError(ChalkSDKError, KeyError):
-    """The result holds no value for this feature (it was not asked for, or the server left it out)."""
+    """The result holds no value for this feature (it was not asked for, or the server left it out).
+
+    The message says why when the answer does (a ``RESOLVER_NOT_FOUND`` for the feature), and
+    suggests close names from the answer and the query's outputs.
+
+    Attributes:
+        feature: The feature that was asked for, when known.
+        error: The server's error about that feature (e.g. ``RESOLVER_NOT_FOUND``), if it sent one.
+        suggestions: Close names from the answer and the query's outputs, closest first.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        feature: str | None = None,
+        error: ChalkError | None = None,
+        suggestions: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.feature = feature
+        self.error = error
+        self.suggestions = list(suggestions)
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
@@ -106,7 +129,7 @@ class OnlineQueryResult:
         result.raise_for_errors().to_dict()     # {'user.name': ..., 'user.credit_score': ...}
     """
 
-    __slots__ = ("_data", "_feature_errors", "_index", "_meta", "_request_errors", "_trace")
+    __slots__ = ("_data", "_feature_errors", "_index", "_meta", "_outputs", "_request_errors", "_trace")
 
     def __init__(
         self,
@@ -116,8 +139,10 @@ class OnlineQueryResult:
         request_errors: Sequence[ChalkError] = (),
         meta: QueryMeta | None = None,
         trace: str | None = None,
+        outputs: Sequence[str] = (),
     ) -> None:
         self._data = data
+        self._outputs = tuple(outputs)  # what the query asked for: close names for a missing one
         self._feature_errors: Mapping[int, ChalkError] = feature_errors or {}
         self._request_errors = list(request_errors)
         self._meta = meta
@@ -134,7 +159,7 @@ class OnlineQueryResult:
         """
         position = self._position(feature)
         if position is None:
-            raise ChalkMissingFeatureError(self._missing_message(feature))
+            raise self._missing(feature)
         return self._feature(position)
 
     def get_value(self, feature: str, default: Any = _MISSING) -> Any:  # noqa: ANN401 - any JSON value
@@ -147,7 +172,7 @@ class OnlineQueryResult:
         if position is None:
             if default is not _MISSING:
                 return default
-            raise ChalkMissingFeatureError(self._missing_message(feature))
+            raise self._missing(feature)
         return self._data[position].get("value")
 
     def __iter__(self) -> Iterator[FeatureResult]:
@@ -225,10 +250,51 @@ class OnlineQueryResult:
             valid=valid if isinstance(valid, bool) else None,
         )
 
-    def _missing_message(self, feature: str) -> str:
+    def _missing(self, feature: str) -> ChalkMissingFeatureError:
+        """The error for a feature the answer has no entry for: why, when the answer says, and
+        close names from the answer and the query's outputs."""
         names = self.features
+        error = next((e for e in self.errors if isinstance(e.feature, str) and e.feature == feature), None)
+        if error is not None:
+            code = str(getattr(error.code, "value", error.code))
+            text = f"the answer has no feature {feature!r}: the server reported {code} for it ({error.message!s})"
+        elif self._outputs and feature not in self._outputs:
+            text = f"the answer has no feature {feature!r}: the query did not ask for it"
+        else:
+            text = f"the answer has no feature {feature!r}"
+        known = [name for name in dict.fromkeys((*names, *self._outputs)) if name != feature]
+        suggestions = _close_names(feature, known)
+        sentences = [f"{text}."]
+        if suggestions:
+            sentences.append(f"Did you mean {' or '.join(repr(name) for name in suggestions)}?")
         shown = ", ".join(names[:10]) + (f", and {len(names) - 10} more" if len(names) > 10 else "")
-        return f"the answer has no feature {feature!r}; it has: {shown or 'none'}"
+        sentences.append(f"The answer has: {shown or 'no features'}.")
+        text = " ".join(sentences)
+        return ChalkMissingFeatureError(text, feature=feature, error=error, suggestions=suggestions)
+
+
+def _close_names(feature: str, known: Sequence[str], *, limit: int = 3) -> list[str]:
+    """The names in `known` that look like `feature`, closest first (:mod:`difflib`'s ratio).
+
+    Names of the same namespace are compared by their last part: every ``user.*`` name shares
+    ``user.``, which would make ``user.age`` look close to ``user.nmae``.
+    """
+    namespace, _, attribute = feature.rpartition(".")
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    scored: list[tuple[float, int, str]] = []
+    for order, name in enumerate(known):
+        other_namespace, _, other_attribute = name.rpartition(".")
+        if namespace and namespace == other_namespace:
+            matcher.set_seqs(attribute, other_attribute)
+        else:
+            matcher.set_seqs(feature, name)
+        ratio = matcher.ratio()
+        if ratio >= _CLOSE_ENOUGH:
+            scored.append((-ratio, order, name))
+    return [name for _, _, name in sorted(scored)[:limit]]
+
+
+_CLOSE_ENOUGH: Final = 0.6  # difflib.get_close_matches' default cutoff
 
 
 @attrs.frozen

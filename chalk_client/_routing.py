@@ -3,7 +3,9 @@
 - The environment is the one asked for (per call, else configured), else the token's
   ``primary_environment``. A value that is a known environment id is used as is; otherwise it is
   matched case-insensitively against the token's ``environment_id_to_name``; no match is a
-  :class:`ChalkEnvironmentError` that lists what is available. When the token names no
+  :class:`ChalkEnvironmentError` that lists what is available, says where the value came from (the
+  call's argument, the client's, which variable, the login file) and gives a fix that takes effect
+  from there (a variable is only outranked by an argument). When the token names no
   environments at all, the value is sent as given (there is nothing to check it against).
 - Data-plane calls (the online query) go to ``query_server`` if set, else the token's
   ``engines[environment id]``, else ``api_server``. Everything else goes to ``api_server``.
@@ -21,7 +23,7 @@ import enum
 
 import attrs
 
-from chalk_client._config import ChalkClientConfig, normalize_url
+from chalk_client._config import ChalkClientConfig, describe_source, environment_variables, normalize_url
 from chalk_client._errors import ChalkEnvironmentError
 from chalk_client._token import Token
 
@@ -44,9 +46,16 @@ class Route:
     environment_id: str | None
 
 
-def resolve_environment(requested: str | None, token: Token) -> str | None:
-    """The environment id to use: `requested` (an id, or a name in any case), else the token's default."""
-    value = requested if requested else token.primary_environment
+def resolve_environment(requested: str | None, token: Token, *, source: str | None = None) -> str | None:
+    """The environment id to use: `requested` (an id, or a name in any case), else the token's default.
+
+    `source` says where `requested` came from (``"argument"``, a variable name, the login file, or
+    an option such as ``"--environment"``): the error names it, and a fix that works for it.
+    """
+    value: str | None = requested
+    where: str | None = source
+    if not value:
+        value, where = token.primary_environment, _TOKEN_PRIMARY
     if not value:
         return None
     names = token.environment_id_to_name
@@ -59,19 +68,45 @@ def resolve_environment(requested: str | None, token: Token) -> str | None:
     if folded in {env_id.casefold() for env_id in names}:
         return next(env_id for env_id in names if env_id.casefold() == folded)
     available = ", ".join(f"{name} ({env_id})" for env_id, name in sorted(names.items()))
+    origin = f" (from {describe_source('environment', where)})" if where else ""
     if matches:
         raise ChalkEnvironmentError(
-            f"the environment name {value!r} is ambiguous: it names {', '.join(matches)}; "
-            f"pass the id instead. Available: {available}",
+            f"the environment name {value!r}{origin} is ambiguous: it names {', '.join(matches)}. "
+            f"Available: {available}. {_environment_fix(where, 'the id of the one you mean')}",
             environment=value,
             available=names,
+            source=where,
         )
     raise ChalkEnvironmentError(
-        f"the environment {value!r} is not one this token can use. Available: {available}. "
-        "Set environment= (or CHALK_ENVIRONMENT) to one of these names or ids.",
+        f"the environment {value!r}{origin} is not one this token can use. Available: {available}. "
+        f"{_environment_fix(where, 'one of these names or ids')}",
         environment=value,
         available=names,
+        source=where,
     )
+
+
+_TOKEN_PRIMARY = "the token's primary_environment"
+_CALL_ARGUMENT = "the call's environment= argument"
+
+
+def _environment_fix(source: str | None, wanted: str) -> str:
+    """How to change the environment so that the change takes effect, given where it came from."""
+    top = environment_variables()[0]
+    if source is None or source in ("argument", _CALL_ARGUMENT):
+        return f"Pass {wanted} as environment=."
+    if source == _TOKEN_PRIMARY:
+        return (
+            f"Pass {wanted} as environment= (or set {top}): the token's own primary environment "
+            "is not among its environments."
+        )
+    if source.startswith("-"):  # a command-line option
+        return f"Pass {wanted} as {source}."
+    if source in environment_variables():
+        # It is the highest variable that is set, so changing it is what takes effect.
+        return f"Set {source} to {wanted}."
+    # The login file: any variable outranks it.
+    return f"Change activeEnvironment in {source} to {wanted}, or set {top}, which outranks the file."
 
 
 def route(
@@ -84,7 +119,12 @@ def route(
     query_name: str | None = None,
 ) -> Route:
     """The route of one call; `environment` and `branch` override the configured ones."""
-    env_id = resolve_environment(environment or config.environment, token)
+    if environment:
+        env_id = resolve_environment(environment, token, source=_CALL_ARGUMENT)
+    else:
+        env_id = resolve_environment(
+            config.environment, token, source=config.sources.get("environment", "argument")
+        )
     if env_id and not (env_id.isascii() and env_id.isprintable()):
         raise ChalkEnvironmentError(
             f"the environment {env_id!r} cannot be sent in the X-Chalk-Env-Id header "

@@ -30,7 +30,7 @@ def test_config_shows_each_field_with_its_source(
     assert "********" in lines["client_secret"]
     assert lines["client_secret"].endswith("(_CHALK_CLIENT_SECRET)")
     assert server.url in lines["api_server"]
-    assert lines["environment"].endswith("(argument)")
+    assert lines["environment"].endswith("(--environment)")  # the option that set it
     assert lines["branch"].endswith("(not set)")
     assert SECRET not in out
 

@@ -737,3 +737,78 @@ def test_with_options_rejects_wrong_types(setup: Setup) -> None:
 
     with pytest.raises(ChalkConfigError, match="branch= must be a string"):
         config.with_options(branch=3)  # type: ignore[arg-type]
+
+
+def test_missing_credentials_explains_chalk_login(setup: Setup) -> None:
+    with pytest.raises(ChalkConfigError) as caught:
+        setup.resolve()
+    assert f"run `chalk login` (the Chalk CLI's login, which writes {setup.login_path})" in str(caught.value)
+
+
+# ---------------------------------------------------------------------------------------------------
+# A command line's configuration: its options as sources, a one-line missing-credentials message
+
+CLI_OPTIONS = {"client_id": "--client-id", "environment": "--environment", "api_server": "--api-server"}
+
+
+def resolve_cli(setup: Setup, **arguments: str | None) -> ChalkClientConfig:
+    from chalk_client._config import resolve_command_line
+
+    return resolve_command_line(arguments, options=CLI_OPTIONS, environ=setup.environ, cwd=setup.project)
+
+
+def test_command_line_options_are_recorded_as_their_own_sources(setup: Setup) -> None:
+    setup.environ["CHALK_CLIENT_SECRET"] = SECRET
+    config = resolve_cli(setup, client_id="cli-id", environment="prod", api_server=None)
+    assert config.client_id == "cli-id"
+    assert config.sources["client_id"] == "--client-id"
+    assert config.sources["environment"] == "--environment"
+    assert config.sources["client_secret"] == "CHALK_CLIENT_SECRET"
+    assert config.sources["api_server"] == "default"
+
+
+def test_command_line_missing_credentials_is_one_line_naming_its_options(setup: Setup) -> None:
+    with pytest.raises(ChalkConfigError) as caught:
+        resolve_cli(setup, client_id=None)
+    message = str(caught.value)
+    assert "\n" not in message
+    for expected in (
+        "missing client_id and client_secret",
+        "pass --client-id or set CHALK_CLIENT_ID",
+        "set CHALK_CLIENT_SECRET (there is no --client-secret option",
+        f"run `chalk login`, the Chalk CLI's login, which writes {setup.login_path}",
+        "_CHALK_CLIENT_ID",
+        "_CHALK_CLIENT_SECRET",
+        f"{setup.login_path} (does not exist",
+        "`chalk-client config`",
+    ):
+        assert expected in message
+    assert "client_id=" not in message  # the library's spelling is not the command line's
+
+
+def test_command_line_missing_secret_names_the_entry_that_lacks_it(setup: Setup) -> None:
+    setup.write_login({"default": {"clientId": "default-id"}})
+    with pytest.raises(ChalkConfigError) as caught:
+        resolve_cli(setup)
+    message = str(caught.value)
+    assert message.startswith("missing client_secret for the Chalk API: set CHALK_CLIENT_SECRET")
+    assert f"{setup.login_path}, entry tokens[default] (has no clientSecret)" in message
+    assert "--client-id" not in message  # the client id was found
+
+
+# ---------------------------------------------------------------------------------------------------
+# The rejected-credentials hint
+
+
+def test_rejected_credentials_hint_names_the_id_and_every_source_but_never_the_secret(setup: Setup) -> None:
+    from chalk_client._config import rejected_credentials_hint
+
+    setup.write_login({"default": {"clientSecret": SECRET}})
+    setup.environ["_CHALK_CLIENT_ID"] = "abc"
+    config = setup.resolve(api_server="https://api.example.test")
+    hint = rejected_credentials_hint(config)
+    assert "client id 'abc' (from _CHALK_CLIENT_ID)" in hint
+    assert f"the client secret from {setup.login_path} (tokens[default])" in hint
+    assert "https://api.example.test (from the api_server= argument)" in hint
+    assert "`chalk-client config`" in hint
+    assert SECRET not in hint

@@ -199,3 +199,50 @@ def test_every_error_class_derives_from_the_root() -> None:
         obj = getattr(chalk_client, name)
         if isinstance(obj, type) and issubclass(obj, Exception):
             assert issubclass(obj, ChalkSDKError), name
+
+
+# ---------------------------------------------------------------------------------------------------
+# Rejected credentials: which client id, from where, and where to look
+
+
+@pytest.mark.parametrize("status", [400, 401, 403])
+def test_rejected_credentials_name_the_client_id_and_its_source(
+    flavor: str, clock: FakeClock, status: int
+) -> None:
+    config = chalk_client.ChalkClientConfig.resolve(
+        api_server="https://api.chalk.test",
+        environ={"CHALK_CLIENT_ID": "abc", "_CHALK_CLIENT_SECRET": SECRET},
+    )
+    with pytest.raises(ChalkAPIStatusError) as info:
+        get_token_with(
+            flavor,
+            json_response(status, ERROR_BODY),
+            clock,
+            config=config,
+            client_id=None,
+            client_secret=None,
+            api_server=None,
+        )
+    message = str(info.value)
+    assert "client id 'abc' (from CHALK_CLIENT_ID)" in message
+    assert "the client secret from _CHALK_CLIENT_SECRET" in message
+    assert "https://api.chalk.test (from the api_server= argument)" in message
+    assert "`chalk-client config`" in message
+    assert info.value.hint is not None
+    assert info.value.hint in message
+    assert SECRET not in message
+    assert "bad things" in message  # the server's own words are still there, first
+
+
+def test_a_server_error_on_the_exchange_gets_no_credentials_hint(flavor: str, clock: FakeClock) -> None:
+    with pytest.raises(ChalkServerError) as info:
+        get_token_with(flavor, json_response(500, ERROR_BODY), clock)
+    assert info.value.hint is None
+    assert "client id" not in str(info.value)
+
+
+def test_the_hint_never_shows_a_secret_that_the_client_id_contains(clock: FakeClock) -> None:
+    with pytest.raises(ChalkAuthenticationError) as info:
+        get_token_with("sync", json_response(401, ERROR_BODY), clock, client_id=f"id-{SECRET}")
+    assert SECRET not in str(info.value)
+    assert "client id 'id-********'" in str(info.value)

@@ -110,3 +110,95 @@ def test_a_plain_http_engine_off_loopback_is_refused() -> None:
         route(config(), tok, plane=Plane.DATA)
     loopback = token(engines={"env-dev-1": "http://127.0.0.1:8080"})
     assert route(config(), loopback, plane=Plane.DATA).base_url == "http://127.0.0.1:8080"
+
+
+# ---------------------------------------------------------------------------------------------------
+# An unknown environment: where it came from, and a fix that works
+
+
+def env_config(environ: dict[str, str], **extra: Any) -> ChalkClientConfig:
+    return ChalkClientConfig.resolve(
+        client_id="id", client_secret="s", api_server="https://api.test", environ=environ, **extra
+    )
+
+
+def unknown(cfg: ChalkClientConfig, **call: Any) -> ChalkEnvironmentError:
+    with pytest.raises(ChalkEnvironmentError) as caught:
+        route(cfg, token(), plane=Plane.DATA, **call)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("environ", "variable"),
+    [
+        ({"CHALK_ACTIVE_ENVIRONMENT": "staging", "CHALK_ENVIRONMENT": "prod"}, "CHALK_ACTIVE_ENVIRONMENT"),
+        ({"CHALK_ENVIRONMENT": "staging"}, "CHALK_ENVIRONMENT"),
+        ({"_CHALK_ACTIVE_ENVIRONMENT": "staging", "_CHALK_ENVIRONMENT": "prod"}, "_CHALK_ACTIVE_ENVIRONMENT"),
+    ],
+)
+def test_unknown_environment_from_a_variable_says_which_and_the_fix_works(
+    environ: dict[str, str], variable: str
+) -> None:
+    err = unknown(env_config(environ))
+    message = str(err)
+    assert f"'staging' (from {variable})" in message
+    assert f"Set {variable} to one of these names or ids." in message
+    assert err.source == variable
+    # Following the advice takes effect: no other source outranks the variable it names.
+    fixed = env_config({**environ, variable: "prod"})
+    assert route(fixed, token(), plane=Plane.DATA).environment_id == "env-prod-1"
+
+
+def test_unknown_environment_from_the_login_file_suggests_a_variable_that_outranks_it(
+    tmp_path: Any,
+) -> None:
+    login = tmp_path / ".chalk.yml"
+    login.write_text(
+        "tokens:\n  default:\n    clientId: id\n    clientSecret: s\n    activeEnvironment: staging\n"
+    )
+    environ = {"HOME": str(tmp_path)}
+    err = unknown(env_config(environ, cwd=tmp_path))
+    message = str(err)
+    assert f"'staging' (from {login} (tokens[default]))" in message
+    assert f"Change activeEnvironment in {login} (tokens[default])" in message
+    assert "or set CHALK_ACTIVE_ENVIRONMENT, which outranks the file" in message
+    fixed = env_config({**environ, "CHALK_ACTIVE_ENVIRONMENT": "prod"}, cwd=tmp_path)
+    assert route(fixed, token(), plane=Plane.DATA).environment_id == "env-prod-1"
+
+
+def test_unknown_environment_from_an_argument_says_so() -> None:
+    err = unknown(config(environment="staging"))
+    assert "'staging' (from the environment= argument)" in str(err)
+    assert "Pass one of these names or ids as environment=." in str(err)
+    assert err.source == "argument"
+    per_call = unknown(config(), environment="staging")
+    assert "(from the call's environment= argument)" in str(per_call)
+
+
+def test_unknown_environment_from_a_command_line_option_names_the_option() -> None:
+    from chalk_client._config import resolve_command_line
+
+    cfg = resolve_command_line(
+        {"client_id": "id", "environment": "staging"},
+        options={"client_id": "--client-id", "environment": "--environment"},
+        require_credentials=False,
+    )
+    err = unknown(cfg)
+    assert "'staging' (from --environment)" in str(err)
+    assert "Pass one of these names or ids as --environment." in str(err)
+
+
+def test_an_unknown_primary_environment_of_the_token_says_it_came_from_the_token() -> None:
+    with pytest.raises(ChalkEnvironmentError) as caught:
+        route(config(), token(primary_environment="env-gone"), plane=Plane.DATA)
+    err = caught.value
+    assert "(from the token's primary_environment)" in str(err)
+    assert "Pass one of these names or ids as environment=" in str(err)
+
+
+def test_an_ambiguous_name_names_its_source_too() -> None:
+    names = {"env-a": "prod", "env-b": "PROD"}
+    with pytest.raises(ChalkEnvironmentError) as caught:
+        resolve_environment("Prod", token(environment_id_to_name=names), source="CHALK_ENVIRONMENT")
+    assert "(from CHALK_ENVIRONMENT) is ambiguous" in str(caught.value)
+    assert "Set CHALK_ENVIRONMENT to the id of the one you mean." in str(caught.value)

@@ -19,16 +19,21 @@ queries run as jobs in the background and leave real parquet files behind signed
 ``server.faults`` injects failures (:class:`Fault`: error statuses, 429s, delays, dropped
 connections, malformed answers, revoked tokens); ``chalk_client.testing._faults`` documents them.
 
-It needs the ``testing`` extra: ``pip install 'chalk-client[testing]'``.
+It needs the ``testing`` extra: ``pip install 'chalk-client[testing]'`` (uvicorn, httptools and
+pyarrow); without it, importing this module raises ``ChalkMissingDependencyError`` naming it.
 """
 
 from __future__ import annotations
 
+from chalk_client._errors import ChalkMissingDependencyError
+
 try:
     import uvicorn as _uvicorn
-except ImportError as exc:  # pragma: no cover - exercised with uvicorn hidden
-    raise ImportError(
-        "chalk_client.testing needs uvicorn, which is not installed: pip install 'chalk-client[testing]'"
+except ImportError as exc:  # exercised with uvicorn hidden, in a subprocess
+    raise ChalkMissingDependencyError(
+        "chalk_client.testing (ChalkServer) needs the testing extra, which is not installed "
+        f"({exc.name or 'uvicorn'} is missing): pip install 'chalk-client[testing]'",
+        name=exc.name or "uvicorn",
     ) from exc
 
 from chalk_client.testing._data import (

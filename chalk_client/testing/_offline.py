@@ -44,7 +44,9 @@ columns as value lists, all of one length, no column twice, ``user.id`` values i
 digits, values of a known feature of its type or null, ``max_samples`` a positive integer);
 ``PARSE_FAILED`` for a date-time that is not ISO 8601 with an offset (``observed_at_*_bound``, the
 ``__ts__`` input column); ``VALIDATION_FAILED`` for the other fields of a wrong type, a lower bound
-not before the upper one, or a ``destination_format`` other than ``PARQUET``.
+not before the upper one, or a ``destination_format`` other than ``PARQUET``. Without pyarrow, which
+writes the results, every submission is a 501 ``INTERNAL_SERVER_ERROR`` naming the ``testing`` extra
+(clients do not retry a 501), so no job is recorded that could never finish.
 
 **Results.** Computed once, when the job is first seen successful (by any call, or by
 ``server.offline_jobs``), from the feature values as they are then:
@@ -426,6 +428,7 @@ class OfflineService:
     async def submit(self, request: Request) -> Response:
         """``POST /v4/offline_query``: record a job; answers its dataset."""
         caller = self._auth.authenticate(request)
+        _require_pyarrow()
         query = _parse_query(request.json())
         now = self._clock()
         with self._lock:
@@ -800,6 +803,23 @@ def _compute(job: _Job, store: FeatureStore, rows_per_file: int) -> _Result:
     if len(keep) != len(ids):
         columns = {name: [column[row] for row in keep] for name, column in columns.items()}
     return _Result(tuple(columns), len(keep), _write_parquet(columns, len(keep), rows_per_file))
+
+
+def _require_pyarrow() -> None:
+    """Refuse a job at once when pyarrow is missing: its results could never be written.
+
+    A 501 (not retried by clients) naming the extra, instead of a job that would fail with a
+    server-side traceback when its results are first asked for, and a client waiting in vain.
+    """
+    try:
+        import pyarrow.parquet  # noqa: F401 - only whether it imports
+    except ImportError:
+        raise ApiError(
+            501,
+            "INTERNAL_SERVER_ERROR",
+            "ChalkServer cannot run offline queries: it writes their results with pyarrow, which is not "
+            "installed. Install the testing extra: pip install 'chalk-client[testing]'",
+        ) from None
 
 
 def _write_parquet(columns: Mapping[str, Sequence[Any]], rows: int, rows_per_file: int) -> tuple[bytes, ...]:
