@@ -21,6 +21,7 @@ import attrs
 import httpx
 
 from chalk_client._errors import REDACTED, ChalkInputError, ChalkResultError
+from chalk_client._header import is_header_value
 from chalk_client._responses import MODEL_ERRORS, Answer, invalid_response, json_object, parse_model
 from chalk_client._results import OnlineQueryResult, QueryMeta, ResolverRun, UploadResult, WhoAmI
 from chalk_client._retry import Idempotency
@@ -478,11 +479,6 @@ def _header_string(value: object, name: str) -> str | None:
             f"{name} {text!r} is sent in an HTTP header, which carries printable ASCII only"
         )
     return text
-
-
-def is_header_value(text: str) -> bool:
-    """Whether `text` can be an HTTP header value as it is (printable ASCII)."""
-    return text.isascii() and text.isprintable()
 
 
 def _bool(value: object, name: str) -> bool:

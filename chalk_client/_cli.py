@@ -32,8 +32,8 @@ from chalk_client._errors import (
     ChalkInputError,
     ChalkMissingDependencyError,
     ChalkSDKError,
-    describe_chalk_error,
 )
+from chalk_client._format import describe_result
 from chalk_client._offline import OfflineQuery, OfflineQueryStatus
 from chalk_client._results import OnlineQueryResult
 from chalk_client._token import Token
@@ -320,25 +320,6 @@ def _query(args: argparse.Namespace, out: TextIO) -> int:
         result = client.query(inputs, args.output, include_meta=args.include_meta, query_name=args.query_name)
     out.write(_json_answer(result) if args.json else describe_result(result))
     return EXIT_ANSWER_ERRORS if result.errors else EXIT_OK
-
-
-def describe_result(result: OnlineQueryResult) -> str:
-    """The answer as an aligned table, errors last."""
-    rows = [(f.feature, json.dumps(f.value, default=str), f) for f in result]
-    width = max((len(name) for name, _, _ in rows), default=0)
-    lines = []
-    for name, value, feature in rows:
-        extra = []
-        if feature.resolver:
-            extra.append(f"resolver {feature.resolver}")
-        if feature.cache_hit is not None:
-            extra.append("cache hit" if feature.cache_hit else "computed")
-        if feature.error is not None:
-            extra.append("error " + str(getattr(feature.error.code, "value", feature.error.code)))
-        lines.append(f"{name:<{width}}  {value}" + (f"  ({', '.join(extra)})" if extra else ""))
-    for error in result.errors:
-        lines.append(f"error: {describe_chalk_error(error)}")
-    return "\n".join(lines) + "\n"
 
 
 def _json_answer(result: OnlineQueryResult) -> str:

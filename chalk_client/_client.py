@@ -40,7 +40,7 @@ from chalk_client import _calls, _offline
 from chalk_client._auth import replay_after_401
 from chalk_client._calls import Call, build_request, wire_template
 from chalk_client._config import ChalkClientConfig
-from chalk_client._errors import ChalkConfigError, ChalkInputError, ChalkSDKError
+from chalk_client._errors import ChalkClientClosedError, ChalkConfigError, ChalkInputError, ChalkSDKError
 from chalk_client._fork import keep_inherited, reset_after_fork
 from chalk_client._http import (
     DEFAULT_LIMITS,
@@ -224,6 +224,11 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
     def config(self) -> ChalkClientConfig:
         """The resolved configuration (its secret is masked when printed)."""
         return self._config
+
+    def _closed_error(self) -> ChalkClientClosedError:
+        return ChalkClientClosedError(
+            f"this {type(self).__name__} is closed: a closed client cannot be used again; create a new one"
+        )
 
     def invalidate_token(self, token: Token | str) -> bool:
         """Drop the cached token if it is still `token`; the next call exchanges anew.
@@ -871,7 +876,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
             timeout=timeout,
         )
         submitted = self._drive(self._flow(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
-        job = OfflineQuery(self, submitted, where, on_progress)
+        job = OfflineQuery(_JobRunner(self), submitted, where, on_progress)
         if wait:
             job.wait(timeout, cancel_on_timeout=cancel_on_timeout)
         return job
@@ -894,7 +899,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         where = self._offline_where(environment, branch)
         call = _offline.revision_call(job_id, where)
         submitted = self._drive(self._flow(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
-        return OfflineQuery(self, submitted, where, on_progress)
+        return OfflineQuery(_JobRunner(self), submitted, where, on_progress)
 
     def close(self) -> None:
         """Close the connection pools. The client cannot be used afterwards."""
@@ -927,7 +932,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
     def _drive(self, flow: _Flow[_R]) -> _R:
         """Run a flow's commands: hand it the token, send its requests, wait its pauses."""
         if self._closed:
-            raise ChalkSDKError("this ChalkClient is closed; create a new one")
+            raise self._closed_error()
         self._sent = True
         if not self._warned_loop:
             self._warn_inside_event_loop()
@@ -991,7 +996,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
 
     def _exchange(self) -> TokenResponse:
         if self._closed:
-            raise ChalkSDKError("this ChalkClient is closed; create a new one")
+            raise self._closed_error()
         self._sent = True
         flow = self._exchange_flow()
         reply: httpx.Response | httpx.TransportError | None = None
@@ -1051,6 +1056,7 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
         self._http = PerLoopAsyncClient(self._new_http)  # as ChalkClient: API server, engines
         self._engine_http = PerLoopAsyncClient(self._new_http) if self._transport is None else self._http
         self._owner_pid: int | None = os.getpid()
+        self._closed = False
         reset_after_fork(self)
 
     def _reset_after_fork(self) -> None:
@@ -1329,7 +1335,7 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             timeout=timeout,
         )
         submitted = await self._drive(self._flow(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
-        job = AsyncOfflineQuery(self, submitted, where, on_progress)
+        job = AsyncOfflineQuery(_AsyncJobRunner(self), submitted, where, on_progress)
         if wait:
             await job.wait(timeout, cancel_on_timeout=cancel_on_timeout)
         return job
@@ -1352,10 +1358,12 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
         where = self._offline_where(environment, branch)
         call = _offline.revision_call(job_id, where)
         submitted = await self._drive(self._flow(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
-        return AsyncOfflineQuery(self, submitted, where, on_progress)
+        return AsyncOfflineQuery(_AsyncJobRunner(self), submitted, where, on_progress)
 
     async def aclose(self) -> None:
-        """Close the connection pools of the running event loop."""
+        """Close the connection pools of the running event loop. The client cannot be used afterwards
+        (a pool another event loop opened was closed with that loop)."""
+        self._closed = True
         await self._http.aclose()
         if self._engine_http is not self._http:
             await self._engine_http.aclose()
@@ -1389,6 +1397,8 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
 
     async def _drive(self, flow: _Flow[_R]) -> _R:
         """Run a flow's commands with ``await`` (see ``ChalkClient._drive``)."""
+        if self._closed:
+            raise self._closed_error()
         reply: Any = None
         while True:
             try:
@@ -1442,6 +1452,8 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
                 slots.release()
 
     async def _exchange(self) -> TokenResponse:
+        if self._closed:
+            raise self._closed_error()
         flow = self._exchange_flow()
         reply: httpx.Response | httpx.TransportError | None = None
         while True:
@@ -1468,6 +1480,52 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
 
         aio = AioSession(self._limits, ssl=self._network.ssl_context, proxies=self._network.proxies)
         return AsyncPool(httpx.AsyncClient(transport=AiohttpTransport(aio), **options), aio, slots)
+
+
+class _JobRunner:
+    """What an :class:`OfflineQuery` needs of its ``ChalkClient`` (``_offline.JobRunner``)."""
+
+    def __init__(self, client: ChalkClient) -> None:
+        self._client = client
+        self.max_retries = client._max_retries
+        self.rand = client._rand
+        self.monotonic = client._clock.monotonic
+
+    def call(self, call: Call, parse: _Parser[Any]) -> Any:  # noqa: ANN401 - the parser's result
+        """Send `call` with the client's retries and token handling."""
+        client = self._client
+        return client._drive(client._flow(call, parse, client._timeout))
+
+    def pause(self, seconds: float) -> None:
+        """Wait as the client waits between attempts."""
+        self._client._pause(seconds)
+
+    def fetch(self, fetch: _offline._Fetch) -> int | Exception | None:
+        """Download one result file through the API server's pool."""
+        return _offline.fetch_file(self._client._http.http, fetch)
+
+
+class _AsyncJobRunner:
+    """What an :class:`AsyncOfflineQuery` needs of its ``AsyncChalkClient`` (``_offline.AsyncJobRunner``)."""
+
+    def __init__(self, client: AsyncChalkClient) -> None:
+        self._client = client
+        self.max_retries = client._max_retries
+        self.rand = client._rand
+        self.monotonic = client._clock.monotonic
+
+    async def call(self, call: Call, parse: _Parser[Any]) -> Any:  # noqa: ANN401 - the parser's result
+        """Send `call` with the client's retries and token handling."""
+        client = self._client
+        return await client._drive(client._flow(call, parse, client._timeout))
+
+    async def pause(self, seconds: float) -> None:
+        """Wait as the client waits between attempts."""
+        await self._client._pause(seconds)
+
+    async def fetch(self, fetch: _offline._Fetch) -> int | Exception | None:
+        """Download one result file through the API server's pool of the running loop."""
+        return await _offline.afetch_file((await self._client._http.get()).http, fetch)
 
 
 async def _acquire_within(slots: asyncio.Semaphore, seconds: float | None) -> bool:

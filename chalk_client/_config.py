@@ -22,6 +22,7 @@ from typing import Final
 import attrs
 
 from chalk_client._errors import ChalkConfigError
+from chalk_client._header import is_header_value
 
 __all__ = ["DEFAULT_API_SERVER", "ChalkClientConfig"]
 
@@ -359,7 +360,7 @@ def _build(
             values[name] = normalize_url(name, values[name], sources[name], allow_insecure_http)
     for name in _HEADER_FIELDS:
         value = values.get(name)
-        if value is not None and not _is_header_value(value):
+        if value is not None and not is_header_value(value):
             raise ChalkConfigError(
                 f"{name} {value!r} (from {sources[name]}) is sent in an HTTP header, which carries "
                 "printable ASCII only"
@@ -376,10 +377,6 @@ def _build(
         allow_insecure_http=allow_insecure_http,
         sources=sources,
     )
-
-
-def _is_header_value(value: str) -> bool:
-    return all(" " <= char <= "~" or char == "\t" for char in value)
 
 
 def _clean(raw: object, where: str) -> str | None:

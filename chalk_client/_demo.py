@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from chalk_client._cli import describe_result
 from chalk_client._client import AsyncChalkClient, ChalkClient
 from chalk_client._config import ChalkClientConfig
 from chalk_client._errors import (
@@ -23,6 +22,7 @@ from chalk_client._errors import (
     ChalkMissingDependencyError,
     ChalkResultError,
 )
+from chalk_client._format import describe_result
 from chalk_client._token import Token
 
 if TYPE_CHECKING:

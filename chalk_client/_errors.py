@@ -49,6 +49,7 @@ __all__ = [
     "ChalkAPIStatusError",
     "ChalkAuthenticationError",
     "ChalkBadRequestError",
+    "ChalkClientClosedError",
     "ChalkConfigError",
     "ChalkConflictError",
     "ChalkConnectionError",
@@ -80,6 +81,13 @@ _MAX_DETAIL_CHARS = 300
 
 class ChalkSDKError(Exception):
     """The root of every exception raised by chalk_client."""
+
+
+class ChalkClientClosedError(ChalkSDKError):
+    """A call on a client after its ``close()`` / ``aclose()``: a closed client stays closed.
+
+    The same on both clients; make a new client instead (nothing was sent).
+    """
 
 
 class ChalkConfigError(ChalkSDKError):

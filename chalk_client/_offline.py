@@ -37,7 +37,7 @@ import urllib.parse
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, Self
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol, Self
 
 import attrs
 import httpx
@@ -73,9 +73,16 @@ if TYPE_CHECKING:
     import pyarrow
     from chalk_openapi.models.chalk_error import ChalkError
 
-    from chalk_client._client import AsyncChalkClient, ChalkClient
-
-__all__ = ["AsyncOfflineQuery", "OfflineQuery", "OfflineQueryStatus", "ProgressCallback"]
+__all__ = [
+    "AsyncJobRunner",
+    "AsyncOfflineQuery",
+    "JobRunner",
+    "OfflineQuery",
+    "OfflineQueryStatus",
+    "ProgressCallback",
+    "afetch_file",
+    "fetch_file",
+]
 
 logger = logging.getLogger("chalk_client.offline")
 
@@ -691,7 +698,7 @@ class _PartFile:
                 self._temporary.unlink()
 
 
-def _fetch(http: httpx.Client, fetch: _Fetch) -> int | Exception | None:
+def fetch_file(http: httpx.Client, fetch: _Fetch) -> int | Exception | None:
     part = _PartFile(fetch.target)
     try:
         with http.stream("GET", fetch.url, headers=_RAW_FILE) as response:
@@ -713,7 +720,7 @@ def _fetch(http: httpx.Client, fetch: _Fetch) -> int | Exception | None:
         part.discard()
 
 
-async def _afetch(http: httpx.AsyncClient, fetch: _Fetch) -> int | Exception | None:
+async def afetch_file(http: httpx.AsyncClient, fetch: _Fetch) -> int | Exception | None:
     part = _PartFile(fetch.target)
     try:
         async with http.stream("GET", fetch.url, headers=_RAW_FILE) as response:
@@ -847,6 +854,52 @@ class _OfflineQueryBase:
         return self._state.columns if self._state is not None else ()
 
 
+_Parse = Callable[[Call, Answer, Sequence[str | None]], Any]
+
+
+class JobRunner(Protocol):
+    """What a job handle needs of its client: run a call, pause, fetch a file, and the retry knobs.
+
+    The client hands its job handles one of these, so a handle never reaches into the client.
+    """
+
+    max_retries: int
+    rand: Callable[[], float]
+    monotonic: Callable[[], float]
+
+    def call(self, call: Call, parse: _Parse) -> Any:  # noqa: ANN401 - the parser's result
+        """Send `call` with the client's retries and token handling; its parsed answer."""
+        ...
+
+    def pause(self, seconds: float) -> None:
+        """Wait, as the client waits between attempts."""
+        ...
+
+    def fetch(self, fetch: _Fetch) -> int | Exception | None:
+        """Download one result file (see :func:`fetch_file`)."""
+        ...
+
+
+class AsyncJobRunner(Protocol):
+    """The awaiting :class:`JobRunner`, for :class:`AsyncOfflineQuery`."""
+
+    max_retries: int
+    rand: Callable[[], float]
+    monotonic: Callable[[], float]
+
+    async def call(self, call: Call, parse: _Parse) -> Any:  # noqa: ANN401 - the parser's result
+        """Send `call`; its parsed answer."""
+        ...
+
+    async def pause(self, seconds: float) -> None:
+        """Wait, as the client waits between attempts."""
+        ...
+
+    async def fetch(self, fetch: _Fetch) -> int | Exception | None:
+        """Download one result file (see :func:`afetch_file`)."""
+        ...
+
+
 class OfflineQuery(_OfflineQueryBase):
     """An offline query job, from :meth:`ChalkClient.offline_query`.
 
@@ -861,13 +914,13 @@ class OfflineQuery(_OfflineQueryBase):
 
     def __init__(
         self,
-        client: ChalkClient,
+        runner: JobRunner,
         submitted: _Submitted,
         where: _Where,
         on_progress: ProgressCallback | None = None,
     ) -> None:
         super().__init__(submitted, where, on_progress)
-        self._client = client
+        self._runner = runner
 
     def status(self) -> OfflineQueryStatus:
         """The job's progress report: status, fraction done and rows, as the server sees it now."""
@@ -896,7 +949,7 @@ class OfflineQuery(_OfflineQueryBase):
             ChalkOfflineQueryTimeoutError: it did not finish within `timeout`.
             ChalkUnavailableError: polling failed too many times in a row.
         """
-        self._run(self._wait(timeout, on_progress, cancel_on_timeout, self._client._clock.monotonic))
+        self._run(self._wait(timeout, on_progress, cancel_on_timeout, self._runner.monotonic))
         return self
 
     def cancel(self) -> OfflineQueryStatus:
@@ -908,7 +961,7 @@ class OfflineQuery(_OfflineQueryBase):
 
     def urls(self) -> list[str]:
         """The signed URLs of the result's parquet files (they expire; no token is needed)."""
-        return list(self._run(self._urls(self._client._clock.monotonic)))
+        return list(self._run(self._urls(self._runner.monotonic)))
 
     def download(self, directory: str | os.PathLike[str]) -> list[Path]:
         """Download the result's parquet files into `directory` (created if needed).
@@ -919,13 +972,13 @@ class OfflineQuery(_OfflineQueryBase):
         Raises:
             ChalkDownloadError: a file could not be downloaded after the retries.
         """
-        client = self._client
+        runner = self._runner
         paths: list[Path] = self._run(
             self._download(
                 _as_directory(directory),
-                max_retries=client._max_retries,
-                rand=client._rand,
-                monotonic=client._clock.monotonic,
+                max_retries=runner.max_retries,
+                rand=runner.rand,
+                monotonic=runner.monotonic,
             )
         )
         return paths
@@ -952,7 +1005,7 @@ class OfflineQuery(_OfflineQueryBase):
         return frame
 
     def _run(self, flow: Generator[_Command, Any, Any]) -> Any:  # noqa: ANN401 - the flow's result
-        client = self._client
+        runner = self._runner
         reply: Any = None
         while True:
             try:
@@ -962,15 +1015,15 @@ class OfflineQuery(_OfflineQueryBase):
             reply = None
             if isinstance(command, _Send):
                 try:
-                    reply = client._drive(client._flow(command.call, command.parse, client._timeout))
+                    reply = runner.call(command.call, command.parse)
                 except ChalkSDKError as err:
                     reply = err
             elif isinstance(command, _Sleep):
-                client._pause(command.seconds)
+                runner.pause(command.seconds)
             elif isinstance(command, _Report):
                 command.callback(command.status)
             else:
-                reply = _fetch(client._http.http, command)
+                reply = runner.fetch(command)
 
 
 class AsyncOfflineQuery(_OfflineQueryBase):
@@ -986,13 +1039,13 @@ class AsyncOfflineQuery(_OfflineQueryBase):
 
     def __init__(
         self,
-        client: AsyncChalkClient,
+        runner: AsyncJobRunner,
         submitted: _Submitted,
         where: _Where,
         on_progress: ProgressCallback | None = None,
     ) -> None:
         super().__init__(submitted, where, on_progress)
-        self._client = client
+        self._runner = runner
 
     async def status(self) -> OfflineQueryStatus:
         """The job's progress report (see :meth:`OfflineQuery.status`)."""
@@ -1009,7 +1062,7 @@ class AsyncOfflineQuery(_OfflineQueryBase):
         cancel_on_timeout: bool = False,
     ) -> Self:
         """Wait until the job has finished successfully (see :meth:`OfflineQuery.wait`)."""
-        await self._run(self._wait(timeout, on_progress, cancel_on_timeout, self._client._clock.monotonic))
+        await self._run(self._wait(timeout, on_progress, cancel_on_timeout, self._runner.monotonic))
         return self
 
     async def cancel(self) -> OfflineQueryStatus:
@@ -1021,17 +1074,17 @@ class AsyncOfflineQuery(_OfflineQueryBase):
 
     async def urls(self) -> list[str]:
         """The signed URLs of the result's parquet files (see :meth:`OfflineQuery.urls`)."""
-        return list(await self._run(self._urls(self._client._clock.monotonic)))
+        return list(await self._run(self._urls(self._runner.monotonic)))
 
     async def download(self, directory: str | os.PathLike[str]) -> list[Path]:
         """Download the result's parquet files (see :meth:`OfflineQuery.download`)."""
-        client = self._client
+        runner = self._runner
         paths: list[Path] = await self._run(
             self._download(
                 _as_directory(directory),
-                max_retries=client._max_retries,
-                rand=client._rand,
-                monotonic=client._clock.monotonic,
+                max_retries=runner.max_retries,
+                rand=runner.rand,
+                monotonic=runner.monotonic,
             )
         )
         return paths
@@ -1058,7 +1111,7 @@ class AsyncOfflineQuery(_OfflineQueryBase):
         return frame
 
     async def _run(self, flow: Generator[_Command, Any, Any]) -> Any:  # noqa: ANN401 - the flow's result
-        client = self._client
+        runner = self._runner
         reply: Any = None
         while True:
             try:
@@ -1068,14 +1121,14 @@ class AsyncOfflineQuery(_OfflineQueryBase):
             reply = None
             if isinstance(command, _Send):
                 try:
-                    reply = await client._drive(client._flow(command.call, command.parse, client._timeout))
+                    reply = await runner.call(command.call, command.parse)
                 except ChalkSDKError as err:
                     reply = err
             elif isinstance(command, _Sleep):
-                await client._pause(command.seconds)
+                await runner.pause(command.seconds)
             elif isinstance(command, _Report):
                 returned = command.callback(command.status)
                 if hasattr(returned, "__await__"):  # a coroutine function's result
                     await returned
             else:
-                reply = await _afetch((await client._http.get()).http, command)
+                reply = await runner.fetch(command)

@@ -25,6 +25,7 @@ import attrs
 
 from chalk_client._config import ChalkClientConfig, describe_source, environment_variables, normalize_url
 from chalk_client._errors import ChalkEnvironmentError
+from chalk_client._header import is_header_value
 from chalk_client._token import Token
 
 __all__ = ["Plane", "Route", "resolve_environment", "route"]
@@ -125,7 +126,7 @@ def route(
         env_id = resolve_environment(
             config.environment, token, source=config.sources.get("environment", "argument")
         )
-    if env_id and not (env_id.isascii() and env_id.isprintable()):
+    if env_id and not is_header_value(env_id):
         raise ChalkEnvironmentError(
             f"the environment {env_id!r} cannot be sent in the X-Chalk-Env-Id header "
             "(printable ASCII only); pass an environment id",

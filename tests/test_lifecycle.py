@@ -145,3 +145,34 @@ def test_downloaded_files_get_the_usual_permissions(server: ChalkServer, tmp_pat
     assert files
     for path in files:
         assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+def test_calls_after_close_raise_the_same_typed_error_on_both_clients(server: ChalkServer) -> None:
+    from chalk_client import ChalkClientClosedError
+
+    with ChalkClient(**kwargs(server)) as client:
+        client.whoami()
+    with pytest.raises(ChalkClientClosedError, match="ChalkClient is closed"):
+        client.whoami()
+    client.invalidate_token(client.get_token())
+    with pytest.raises(ChalkClientClosedError):
+        client.get_token()  # no exchange either
+
+    async def main() -> None:
+        async with AsyncChalkClient(**kwargs(server)) as aclient:
+            await aclient.whoami()
+        with pytest.raises(ChalkClientClosedError, match="AsyncChalkClient is closed"):
+            await aclient.whoami()
+        aclient.invalidate_token(await aclient.get_token())
+        with pytest.raises(ChalkClientClosedError):
+            await aclient.get_token()
+
+    requests = len(server.requests)
+    asyncio.run(main())
+    # After close, nothing more reached the server: one token exchange and one who-am-i.
+    assert len(server.requests) == requests + 2
+    # ... and a closed async client stays closed in a later event loop too.
+    closed = AsyncChalkClient(**kwargs(server))
+    asyncio.run(closed.aclose())
+    with pytest.raises(ChalkClientClosedError):
+        asyncio.run(closed.whoami())

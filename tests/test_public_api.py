@@ -50,6 +50,7 @@ EXPECTED = {
     "ChalkOfflineQueryTimeoutError",
     "ChalkDownloadError",
     "ChalkMissingDependencyError",
+    "ChalkClientClosedError",
 }
 
 
