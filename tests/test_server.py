@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from chalk_client.testing import ChalkServer, _server
+from chalk_client.testing import ChalkServer, _server, _serving
 from chalk_client.testing._http import App, Request, Response, Router, json_response
 from tests.conftest import ServerClock
 
@@ -158,7 +158,7 @@ def test_failure_to_start_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> N
     async def failing_startup(self: object, sockets: object = None) -> None:
         raise OSError("no luck")
 
-    monkeypatch.setattr(_server._UvicornServer, "startup", failing_startup)
+    monkeypatch.setattr(_serving.UvicornServer, "startup", failing_startup)
     before = set(threading.enumerate())
     server = ChalkServer()
     with pytest.raises(RuntimeError, match="failed to start") as raised:

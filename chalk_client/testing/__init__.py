@@ -43,9 +43,10 @@ from chalk_client.testing._data import (
     SEEDED_USER_IDS,
     seeded_user,
 )
-from chalk_client.testing._faults import Fault, FaultKind, FaultPlan, FaultRule
+from chalk_client.testing._faults._fault import Fault, FaultKind
+from chalk_client.testing._faults._plan import FaultPlan, FaultRule
 from chalk_client.testing._log import RequestRecord
-from chalk_client.testing._offline import OfflineJobRecord
+from chalk_client.testing._offline._jobs import OfflineJobRecord
 from chalk_client.testing._runs import RunRecord
 from chalk_client.testing._server import ChalkServer
 

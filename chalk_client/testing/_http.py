@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMappi
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
-    from chalk_client.testing._faults import FaultPlan
+    from chalk_client.testing._faults._plan import FaultPlan
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",

@@ -2,271 +2,39 @@
 
 One uvicorn server listens on two sockets: the API address (every endpoint) and the engine address
 (only ``POST /v1/query/online``, as a Chalk query engine); the app tells them apart by the local
-port of each connection. The listening sockets are created and bound here, before uvicorn starts,
-so the ports are known at once and a bind failure is raised in the caller's thread. uvicorn runs
-``Server.serve`` on its own asyncio loop in a daemon thread; it installs no signal handlers there
-(:class:`_UvicornServer` makes sure), and :meth:`ChalkServer.stop` wakes its main loop instead of
-waiting for the next tick.
-
-With ``ssl_certfile`` (and ``ssl_keyfile``), both addresses serve TLS: uvicorn wraps each listening
-socket with one server context, and asyncio's TLS transport sits under the same HTTP protocol classes,
-so the faults that drop or garble connections work over TLS as well.
+port of each connection. :class:`ChalkServer` routes the endpoints to the services (tokens, data,
+runs, offline queries, faults, the request log); ``chalk_client.testing._serving`` binds the sockets
+and runs uvicorn in its thread, and ``chalk_client.testing._tls`` checks the TLS settings.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import importlib.util
 import os
 import secrets
-import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Mapping
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Final
 
-import uvicorn
-
 from chalk_client.testing._auth import TokenService
 from chalk_client.testing._data import DataService, FeatureStore
-from chalk_client.testing._faults import Fault, FaultPlan
+from chalk_client.testing._faults._fault import Fault
+from chalk_client.testing._faults._plan import FaultPlan
 from chalk_client.testing._http import App, Router
 from chalk_client.testing._log import RequestLog, RequestRecord
-from chalk_client.testing._offline import STORAGE_PREFIX, OfflineJobRecord, OfflineService
+from chalk_client.testing._offline._jobs import OfflineJobRecord
+from chalk_client.testing._offline._service import STORAGE_PREFIX, OfflineService
 from chalk_client.testing._runs import RunRecord, RunService
+from chalk_client.testing._serving import HOST, Running, bind
+from chalk_client.testing._tls import tls_settings
 
 __all__ = ["ChalkServer"]
 
-_HOST: Final = "127.0.0.1"
-_START_TIMEOUT: Final = 10.0
-_STOP_TIMEOUT: Final = 10.0
-# uvicorn's own grace period for requests still running at shutdown; below _STOP_TIMEOUT.
-_GRACEFUL_SHUTDOWN: Final = 3
-# Idle keep-alive connections stay open this long: longer than uvicorn's default of 5 s, so a
-# client's pooled connection is rarely closed under it between two calls of a slow test.
-_KEEP_ALIVE: Final = 30
 _HTTP_IMPL: Final = "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
 _DEFAULT_ENVIRONMENTS: Final = {"env-dev-1": "dev", "env-prod-1": "prod"}
-
-
-class _UvicornServer(uvicorn.Server):
-    """``uvicorn.Server`` for a background thread: no signal handlers, and a prompt exit on request."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake: asyncio.Event | None = None
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        # Signals belong to the application that embeds the server, not to the server.
-        yield
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
-        await super().startup(sockets=sockets)
-        self.ready.set()
-
-    async def main_loop(self) -> None:
-        # uvicorn's loop sleeps 0.1 s between ticks; this one also wakes as soon as exit is asked.
-        wake = self._wake
-        assert wake is not None
-        counter = 0
-        while not await self.on_tick(counter):
-            counter = (counter + 1) % 864_000
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), 0.1)
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        if self.config.is_ssl:
-            # An idle TLS connection that uvicorn closes waits for the client's close_notify, which a
-            # client with the connection parked in its pool never sends: uvicorn would wait out its
-            # grace period, then leave the transport open. A test server aborts idle ones instead.
-            for connection in list(self.server_state.connections):
-                cycle = getattr(connection, "cycle", None)
-                transport = getattr(connection, "transport", None)
-                if transport is not None and (cycle is None or getattr(cycle, "response_complete", False)):
-                    transport.abort()
-        await super().shutdown(sockets=sockets)
-        for connection in list(self.server_state.connections):  # whatever outlived the grace period
-            transport = getattr(connection, "transport", None)
-            if transport is not None and not transport.is_closing():
-                transport.abort()
-
-    def request_exit(self, *, force: bool = False) -> None:
-        """Ask the serving thread to shut down (any thread may call this)."""
-        self.should_exit = True
-        if force:
-            self.force_exit = True
-        loop, wake = self._loop, self._wake
-        if loop is not None and wake is not None:
-            with contextlib.suppress(RuntimeError):  # the loop has already closed
-                loop.call_soon_threadsafe(wake.set)
-
-
-def _bind(port: int) -> socket.socket:
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when the
-    # listening socket's proto says TCP; with proto 0, Nagle delays each answer by ~40 ms.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((_HOST, port))
-        sock.listen(2048)
-    except OSError as exc:
-        sock.close()
-        raise RuntimeError(f"ChalkServer could not listen on {_HOST}:{port}: {exc}") from exc
-    return sock
-
-
-class _TLS:
-    """The TLS settings of a server, checked at construction so mistakes surface in the caller."""
-
-    def __init__(
-        self,
-        certfile: str | os.PathLike[str],
-        keyfile: str | os.PathLike[str] | None,
-        ca_certs: str | os.PathLike[str] | None,
-        require_client_cert: bool,
-    ) -> None:
-        self.certfile = _existing_file("ssl_certfile", certfile)
-        self.keyfile = None if keyfile is None else _existing_file("ssl_keyfile", keyfile)
-        self.ca_certs = None if ca_certs is None else _existing_file("ssl_ca_certs", ca_certs)
-        if require_client_cert:
-            self.cert_reqs = ssl.CERT_REQUIRED
-        elif self.ca_certs is not None:
-            self.cert_reqs = ssl.CERT_OPTIONAL
-        else:
-            self.cert_reqs = ssl.CERT_NONE
-        # Load them once here, as uvicorn will in the serving thread, so a file that is not a PEM
-        # certificate or key (or a key that does not match) is a ValueError now, not a failed start.
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        try:
-            context.load_cert_chain(self.certfile, self.keyfile)
-        except (ssl.SSLError, OSError) as exc:
-            files = self.certfile if self.keyfile is None else f"{self.certfile} and {self.keyfile}"
-            raise ValueError(f"ChalkServer could not load a certificate and key from {files}: {exc}") from exc
-        if self.ca_certs is not None:
-            try:
-                context.load_verify_locations(cafile=self.ca_certs)
-            except (ssl.SSLError, OSError) as exc:
-                raise ValueError(
-                    f"ChalkServer could not load CA certificates from ssl_ca_certs={self.ca_certs}: {exc}"
-                ) from exc
-
-
-def _existing_file(name: str, value: str | os.PathLike[str]) -> str:
-    if not isinstance(value, str | os.PathLike):
-        raise ValueError(f"{name} must be a path (str or os.PathLike), not {value!r}")
-    path = os.fspath(value)
-    if not path:
-        raise ValueError(f"{name} must not be empty")
-    if not Path(path).is_file():
-        what = "is not a file" if Path(path).exists() else "does not exist"
-        raise ValueError(f"{name}: {path} {what}")
-    return path
-
-
-def _tls_settings(
-    certfile: str | os.PathLike[str] | None,
-    keyfile: str | os.PathLike[str] | None,
-    ca_certs: str | os.PathLike[str] | None,
-    require_client_cert: bool,
-) -> _TLS | None:
-    if not isinstance(require_client_cert, bool):
-        raise ValueError(f"ssl_require_client_cert must be a bool, not {require_client_cert!r}")
-    if certfile is None:
-        given = [
-            name
-            for name, value in (
-                ("ssl_keyfile", keyfile),
-                ("ssl_ca_certs", ca_certs),
-                ("ssl_require_client_cert", require_client_cert or None),
-            )
-            if value is not None
-        ]
-        if given:
-            verb = "needs" if len(given) == 1 else "need"
-            raise ValueError(f"{' and '.join(given)} {verb} ssl_certfile: the server's own certificate")
-        return None
-    if require_client_cert and ca_certs is None:
-        raise ValueError(
-            "ssl_require_client_cert=True needs ssl_ca_certs: the CA that client certificates must be signed by"
-        )
-    return _TLS(certfile, keyfile, ca_certs, require_client_cert)
-
-
-class _Running:
-    """One run of the server: the bound sockets, uvicorn, and the thread serving them."""
-
-    def __init__(
-        self,
-        app: App,
-        api_sock: socket.socket,
-        engine_sock: socket.socket,
-        http: str | type[asyncio.Protocol] = _HTTP_IMPL,
-        tls: _TLS | None = None,
-    ) -> None:
-        self.sockets = [api_sock, engine_sock]
-        self.port: int = api_sock.getsockname()[1]
-        self.engine_port: int = engine_sock.getsockname()[1]
-        config = uvicorn.Config(
-            app,
-            host=_HOST,
-            port=self.port,
-            http=http,
-            ws="none",
-            lifespan="off",
-            interface="asgi3",
-            log_config=None,  # leave the application's logging configuration alone
-            log_level="warning",
-            access_log=False,
-            proxy_headers=False,
-            server_header=False,
-            timeout_keep_alive=_KEEP_ALIVE,
-            timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN,
-            ssl_certfile=tls.certfile if tls is not None else None,
-            ssl_keyfile=tls.keyfile if tls is not None else None,
-            ssl_ca_certs=tls.ca_certs if tls is not None else None,
-            ssl_cert_reqs=tls.cert_reqs if tls is not None else ssl.CERT_NONE,
-        )
-        self.server = _UvicornServer(config)
-        self.error: BaseException | None = None
-        name = f"ChalkServer {_HOST}:{self.port}+{self.engine_port}"
-        self.thread = threading.Thread(target=self._serve, name=name, daemon=True)
-
-    def _serve(self) -> None:
-        try:
-            self.server.run(sockets=self.sockets)
-        except BaseException as exc:  # uvicorn reports some failures with sys.exit()
-            self.error = exc
-        finally:
-            self.server.ready.set()
-
-    def start(self) -> None:
-        self.thread.start()
-        ready = self.server.ready.wait(_START_TIMEOUT)
-        if ready and self.server.started and self.error is None:
-            return
-        self.stop()
-        reason = f"it did not start within {_START_TIMEOUT} s" if not ready else "it failed to start"
-        raise RuntimeError(f"ChalkServer on {_HOST}:{self.port}: {reason}") from self.error
-
-    def stop(self) -> None:
-        self.server.request_exit()
-        self.thread.join(_STOP_TIMEOUT)
-        if self.thread.is_alive():
-            self.server.request_exit(force=True)
-            self.thread.join(_STOP_TIMEOUT)
-        for sock in self.sockets:
-            sock.close()  # uvicorn closes them too; closing twice is harmless
-        if self.thread.is_alive():
-            raise RuntimeError(f"ChalkServer on {_HOST}:{self.port} did not stop")
 
 
 class ChalkServer:
@@ -358,7 +126,7 @@ class ChalkServer:
         environments = dict(_DEFAULT_ENVIRONMENTS if environments is None else environments)
         if not environments:
             raise ValueError("environments must name at least one environment")
-        self._tls = _tls_settings(ssl_certfile, ssl_keyfile, ssl_ca_certs, ssl_require_client_cert)
+        self._tls = tls_settings(ssl_certfile, ssl_keyfile, ssl_ca_certs, ssl_require_client_cert)
         self._port = port
         self._engine_port = engine_port
         self._auth = TokenService(
@@ -402,7 +170,7 @@ class ChalkServer:
         self._faults.add_control_routes(router)
         self._app = App(router, name="api", observer=self._log.observe, faults=self._faults)
         self._lifecycle = threading.Lock()
-        self._running: _Running | None = None
+        self._running: Running | None = None
         self._url: str | None = None
         self._engine_url: str | None = None
 
@@ -417,20 +185,20 @@ class ChalkServer:
         with self._lifecycle:
             if self._running is not None:
                 raise RuntimeError(f"{self!r} is already running")
-            api_sock = _bind(self._port)
+            api_sock = bind(self._port)
             try:
-                engine_sock = _bind(self._engine_port)
+                engine_sock = bind(self._engine_port)
             except BaseException:
                 api_sock.close()
                 raise
             try:
                 http = self._faults.protocol_class(_HTTP_IMPL)
-                running = _Running(self._app, api_sock, engine_sock, http=http, tls=self._tls)
+                running = Running(self._app, api_sock, engine_sock, http=http, tls=self._tls)
                 scheme = "https" if self._tls is not None else "http"
-                url = f"{scheme}://{_HOST}:{running.port}"
-                engine_url = f"{scheme}://{_HOST}:{running.engine_port}"
+                url = f"{scheme}://{HOST}:{running.port}"
+                engine_url = f"{scheme}://{HOST}:{running.engine_port}"
                 self._auth.set_addresses(
-                    api_server=url, engine_url=engine_url, grpc_address=f"{_HOST}:{running.port}"
+                    api_server=url, engine_url=engine_url, grpc_address=f"{HOST}:{running.port}"
                 )
                 self._offline.set_base_url(url)
                 self._app.forget_listeners()
