@@ -11,9 +11,19 @@ Quickstart::
 ``AsyncChalkClient`` is the same with ``await``. Every exception derives from ``ChalkSDKError``.
 """
 
+from chalk_client._api.offline import AsyncOfflineQuery, OfflineQuery, OfflineQueryStatus
+from chalk_client._api.results import (
+    ChalkMissingFeatureError,
+    FeatureResult,
+    OnlineQueryResult,
+    QueryMeta,
+    ResolverRun,
+    UploadResult,
+    WhoAmI,
+)
 from chalk_client._client import AsyncChalkClient, ChalkClient
-from chalk_client._config import DEFAULT_API_SERVER, ChalkClientConfig
-from chalk_client._errors import (
+from chalk_client._core.config import DEFAULT_API_SERVER, ChalkClientConfig
+from chalk_client._core.errors import (
     ChalkAPIStatusError,
     ChalkAuthenticationError,
     ChalkBadRequestError,
@@ -38,18 +48,8 @@ from chalk_client._errors import (
     ChalkUnavailableError,
     ChalkUnprocessableEntityError,
 )
-from chalk_client._http import USE_CLIENT_DEFAULT
-from chalk_client._offline import AsyncOfflineQuery, OfflineQuery, OfflineQueryStatus
-from chalk_client._results import (
-    ChalkMissingFeatureError,
-    FeatureResult,
-    OnlineQueryResult,
-    QueryMeta,
-    ResolverRun,
-    UploadResult,
-    WhoAmI,
-)
-from chalk_client._token import Clock, SystemClock, Token, TokenState
+from chalk_client._core.token import Clock, SystemClock, Token, TokenState
+from chalk_client._io.pools import USE_CLIENT_DEFAULT
 from chalk_client._version import __version__
 
 __all__ = [

@@ -1,9 +1,9 @@
 """``ChalkClient`` and ``AsyncChalkClient``: thin loops over shared, I/O-free decisions.
 
 Everything the two clients decide lives in one place: the effective configuration, the request of
-each call (:mod:`chalk_client._calls`), its route (:mod:`chalk_client._routing`), the retry rules
-(:mod:`chalk_client._retry`), the 401 replay (:mod:`chalk_client._auth`) and what an answer means
-(:mod:`chalk_client._responses`). The attempts of one call are a generator, :meth:`_BaseChalkClient._flow`,
+each call (:mod:`chalk_client._api.calls`), its route (:mod:`chalk_client._core.routing`), the retry rules
+(:mod:`chalk_client._core.retry`), the 401 replay (:mod:`chalk_client._core.auth`) and what an answer means
+(:mod:`chalk_client._core.answers`). The attempts of one call are a generator, :meth:`_BaseChalkClient._flow`,
 that yields what it needs done: a token, a request to send, a pause. The two public classes only
 drive it, one with ``await`` and one without.
 
@@ -36,13 +36,21 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Literal, Self, TypeVar
 import attrs
 import httpx
 
-from chalk_client import _calls, _offline
-from chalk_client._auth import replay_after_401
-from chalk_client._calls import Call, build_request, wire_template
-from chalk_client._config import ChalkClientConfig
-from chalk_client._errors import ChalkClientClosedError, ChalkConfigError, ChalkInputError, ChalkSDKError
-from chalk_client._fork import keep_inherited, reset_after_fork
-from chalk_client._http import (
+from chalk_client._api import calls as _calls
+from chalk_client._api import offline as _offline
+from chalk_client._api.calls import Call, build_request, wire_template
+from chalk_client._api.offline import AsyncOfflineQuery, OfflineQuery, ProgressCallback, _Where
+from chalk_client._api.results import OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
+from chalk_client._core.answers import Answer, error_for_status, parse_model, transport_error
+from chalk_client._core.auth import replay_after_401
+from chalk_client._core.config import ChalkClientConfig
+from chalk_client._core.errors import ChalkClientClosedError, ChalkConfigError, ChalkInputError, ChalkSDKError
+from chalk_client._core.network import CertArg, VerifyArg, resolve_network
+from chalk_client._core.retry import DEFAULT_MAX_RETRIES, Idempotency, decide_retry, never_sent
+from chalk_client._core.routing import Plane, Route, route
+from chalk_client._core.token import DEFAULT_REFRESH_BUFFER, Clock, SystemClock, Token
+from chalk_client._io.fork import keep_inherited, reset_after_fork
+from chalk_client._io.pools import (
     DEFAULT_LIMITS,
     DEFAULT_TIMEOUT,
     TOKEN_TIMEOUT,
@@ -56,14 +64,7 @@ from chalk_client._http import (
     as_timeout,
     pool_timeout_error,
 )
-from chalk_client._network import CertArg, VerifyArg, resolve_network
-from chalk_client._offline import AsyncOfflineQuery, OfflineQuery, ProgressCallback, _Where
-from chalk_client._responses import Answer, error_for_status, parse_model, transport_error
-from chalk_client._results import OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
-from chalk_client._retry import DEFAULT_MAX_RETRIES, Idempotency, decide_retry, never_sent
-from chalk_client._routing import Plane, Route, route
-from chalk_client._token import DEFAULT_REFRESH_BUFFER, Clock, SystemClock, Token
-from chalk_client._token_cache import TokenCache
+from chalk_client._io.token_cache import TokenCache
 
 if TYPE_CHECKING:
     import asyncio
@@ -342,7 +343,7 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
 
     def _rejected_credentials_hint(self) -> str:
         """Which client id (and from where) the exchange rejected, and where to look; never the secret."""
-        from chalk_client._config import rejected_credentials_hint
+        from chalk_client._core.config import rejected_credentials_hint
 
         return rejected_credentials_hint(self._config)
 
@@ -1019,7 +1020,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         slots = self._limits.max_connections
         if self._transport is not None:
             return SyncPool(httpx.Client(transport=self._transport, **options), None, slots)
-        from chalk_client._urllib3 import Urllib3Session, Urllib3Transport
+        from chalk_client._io.urllib3_transport import Urllib3Session, Urllib3Transport
 
         network = self._network
         session = Urllib3Session(self._limits, ssl=network.ssl_context, proxies=network.proxies)
@@ -1476,7 +1477,10 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
         slots = self._limits.max_connections
         if self._transport is not None:
             return AsyncPool(httpx.AsyncClient(transport=self._transport, **options), None, slots)
-        from chalk_client._aio import AiohttpTransport, AioSession  # aiohttp: only once a client sends
+        from chalk_client._io.aiohttp_transport import (  # aiohttp: only once a client sends
+            AiohttpTransport,
+            AioSession,
+        )
 
         aio = AioSession(self._limits, ssl=self._network.ssl_context, proxies=self._network.proxies)
         return AsyncPool(httpx.AsyncClient(transport=AiohttpTransport(aio), **options), aio, slots)

@@ -237,7 +237,7 @@ def _close_async_client(client: AsyncChalkClient) -> None:
     """
     import asyncio
 
-    from chalk_client._http import PerLoopAsyncClient
+    from chalk_client._io.pools import PerLoopAsyncClient
 
     pools: list[PerLoopAsyncClient] = []
     for name in ("_http", "_engine_http"):

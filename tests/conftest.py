@@ -193,7 +193,7 @@ def seed_token(client: Any, access_token: str = "tok", lifetime: float = 3600.0)
     endpoint, such as the raw socket servers of the transport tests)."""
     from chalk_openapi.models.token_response import TokenResponse
 
-    from chalk_client._token import make_entry
+    from chalk_client._core.token import make_entry
 
     response = TokenResponse.from_dict(
         {"access_token": access_token, "token_type": "Bearer", "expires_in": lifetime}

@@ -27,9 +27,9 @@ from chalk_client import (
     ChalkConnectionError,
     ChalkTimeoutError,
 )
-from chalk_client._aio import AiohttpTransport, AioSession, transport_failure
-from chalk_client._network import ProxyPlan
-from chalk_client._retry import never_sent
+from chalk_client._core.network import ProxyPlan
+from chalk_client._core.retry import never_sent
+from chalk_client._io.aiohttp_transport import AiohttpTransport, AioSession, transport_failure
 from chalk_client.testing import ChalkServer
 from tests.conftest import seed_token
 

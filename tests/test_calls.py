@@ -15,7 +15,7 @@ from chalk_client import (
     ChalkMissingFeatureError,
     ChalkResultError,
 )
-from chalk_client._calls import (
+from chalk_client._api.calls import (
     build_request,
     online_query_call,
     parse_online_query,
@@ -24,7 +24,7 @@ from chalk_client._calls import (
     upload_features_call,
     whoami_call,
 )
-from chalk_client._routing import Route
+from chalk_client._core.routing import Route
 
 ROUTE = Route(
     base_url="https://x.test",

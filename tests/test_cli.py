@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalk_client._cli import main
+from chalk_client._cli.main import main
 from chalk_client.testing import ChalkServer
 from tests.conftest import SECRET
 

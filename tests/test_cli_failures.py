@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from chalk_client._cli import EXIT_CODES, main
+from chalk_client._cli.main import EXIT_CODES, main
 from chalk_client.testing import ChalkServer
 from tests.conftest import SECRET
 
@@ -154,7 +154,7 @@ def test_without_the_testing_extra_the_line_names_it(command: str, hidden: str) 
         "import sys\n"
         f"sys.modules[{hidden!r}] = None\n"
         f"sys.modules[{hidden + '.parquet'!r}] = None\n"
-        "from chalk_client._cli import main\n"
+        "from chalk_client._cli.main import main\n"
         f"raise SystemExit(main([{command!r}]))\n"
     )
     assert done.returncode == 3, done.stderr

@@ -1,4 +1,4 @@
-"""Tests for chalk_client._config: precedence, the login file, errors, URL rules, masking, copies.
+"""Tests for chalk_client._core.config: precedence, the login file, errors, URL rules, masking, copies.
 
 Every test passes `environ=` and `cwd=` built under `tmp_path`: the real HOME and variables are never read.
 """
@@ -12,8 +12,8 @@ import attrs
 import pytest
 import yaml
 
-from chalk_client._config import DEFAULT_API_SERVER, ChalkClientConfig
-from chalk_client._errors import ChalkConfigError
+from chalk_client._core.config import DEFAULT_API_SERVER, ChalkClientConfig
+from chalk_client._core.errors import ChalkConfigError
 
 SECRET = "sk-TOPSECRET-7f3a9c"
 
@@ -752,7 +752,7 @@ CLI_OPTIONS = {"client_id": "--client-id", "environment": "--environment", "api_
 
 
 def resolve_cli(setup: Setup, **arguments: str | None) -> ChalkClientConfig:
-    from chalk_client._config import resolve_command_line
+    from chalk_client._core.config import resolve_command_line
 
     return resolve_command_line(arguments, options=CLI_OPTIONS, environ=setup.environ, cwd=setup.project)
 
@@ -801,7 +801,7 @@ def test_command_line_missing_secret_names_the_entry_that_lacks_it(setup: Setup)
 
 
 def test_rejected_credentials_hint_names_the_id_and_every_source_but_never_the_secret(setup: Setup) -> None:
-    from chalk_client._config import rejected_credentials_hint
+    from chalk_client._core.config import rejected_credentials_hint
 
     setup.write_login({"default": {"clientSecret": SECRET}})
     setup.environ["_CHALK_CLIENT_ID"] = "abc"

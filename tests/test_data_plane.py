@@ -23,7 +23,7 @@ from chalk_client import (
     ChalkTimeoutError,
     OnlineQueryResult,
 )
-from chalk_client._http import USER_AGENT
+from chalk_client._io.pools import USER_AGENT
 from tests.conftest import API_SERVER, CLIENT_ID, SECRET, TOKEN_PREFIX, FakeClock
 from tests.fake_api import ENGINE, Both, FakeChalkAPI, answer
 
@@ -269,7 +269,7 @@ def test_401s_for_tokens_that_aged_in_flight_are_replayed_up_to_a_bound(
 ) -> None:
     # Under load a request can wait for a connection longer than its token lives: each 401 for a
     # token that has expired by then is worth another replay, up to MAX_AGED_REPLAYS.
-    from chalk_client._auth import MAX_AGED_REPLAYS
+    from chalk_client._core.auth import MAX_AGED_REPLAYS
 
     def late(request: httpx.Request) -> httpx.Response:
         clock.advance(4000)  # past the 3600 s lifetime of the token it carried

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from chalk_client import ChalkClient, ChalkMissingFeatureError, ChalkServerError
-from chalk_client._results import OnlineQueryResult
+from chalk_client._api.results import OnlineQueryResult
 from chalk_client.testing import ChalkServer
 
 _SUBPROCESS_TIMEOUT = 60

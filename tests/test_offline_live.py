@@ -19,7 +19,7 @@ from chalk_client import (
     ChalkOfflineQueryError,
     OfflineQueryStatus,
 )
-from chalk_client._cli import main
+from chalk_client._cli.main import main
 from chalk_client.testing import FAILING_USER_ID, ChalkServer, seeded_user
 from tests.conftest import SECRET, ServerClock
 from tests.fake_api import Both
@@ -239,7 +239,7 @@ def test_cli_offline_query_without_wait_prints_how_to_follow(
 def test_cli_progress_bar_on_a_terminal() -> None:
     import io
 
-    from chalk_client._cli import ProgressPrinter
+    from chalk_client._cli.main import ProgressPrinter
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

@@ -22,7 +22,7 @@ from chalk_client import (
     ChalkConfigError,
     ChalkConnectionError,
 )
-from chalk_client._network import ProxyPlan, mask_url, resolve_network
+from chalk_client._core.network import ProxyPlan, mask_url, resolve_network
 from chalk_client.testing import ChalkServer
 from tests.fake_api import Both
 from tests.forward_proxy import ForwardProxy
@@ -361,7 +361,7 @@ def test_cert_with_an_ssl_context_is_a_config_error() -> None:
 def test_config_command_shows_the_proxy_masked_and_the_ca_source(
     monkeypatch: pytest.MonkeyPatch, tls_files: TLSFiles, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from chalk_client._cli import main
+    from chalk_client._cli.main import main
 
     monkeypatch.setenv("HTTPS_PROXY", "http://someone:hunter2@127.0.0.1:3128")
     monkeypatch.setenv("SSL_CERT_FILE", str(tls_files.ca))

@@ -76,6 +76,6 @@ def test_public_classes_and_their_methods_are_documented() -> None:
 
 
 def test_version_is_in_the_user_agent() -> None:
-    from chalk_client._http import USER_AGENT
+    from chalk_client._io.pools import USER_AGENT
 
     assert f"chalk-client-python/{chalk_client.__version__}" == USER_AGENT

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from chalk_client._retry import Idempotency, backoff, decide_retry
+from chalk_client._core.retry import Idempotency, backoff, decide_retry
 
 SAFE, UNSAFE = Idempotency.SAFE, Idempotency.UNSAFE
 WALL = 1_800_000_000.0

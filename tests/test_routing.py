@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from chalk_client import ChalkClientConfig, ChalkConfigError, ChalkEnvironmentError, Token
-from chalk_client._routing import Plane, resolve_environment, route
+from chalk_client._core.routing import Plane, resolve_environment, route
 
 NAMES = {"env-dev-1": "dev", "env-prod-1": "Prod", "env-prod-2": "prod-eu"}
 ENGINES = {"env-dev-1": "https://dev.engine.test", "env-prod-1": "prod.engine.test"}
@@ -176,7 +176,7 @@ def test_unknown_environment_from_an_argument_says_so() -> None:
 
 
 def test_unknown_environment_from_a_command_line_option_names_the_option() -> None:
-    from chalk_client._config import resolve_command_line
+    from chalk_client._core.config import resolve_command_line
 
     cfg = resolve_command_line(
         {"client_id": "id", "environment": "staging"},

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalk_client._token import (
+from chalk_client._core.token import (
     BACKOFF_MAX,
     DEFAULT_LIFETIME,
     TokenEntry,

@@ -28,9 +28,9 @@ from urllib3.exceptions import (
 )
 
 from chalk_client import ChalkAPIStatusError, ChalkClient, ChalkConnectionError, ChalkTimeoutError
-from chalk_client._network import ProxyPlan
-from chalk_client._retry import never_sent
-from chalk_client._urllib3 import Urllib3Session, Urllib3Transport, transport_failure
+from chalk_client._core.network import ProxyPlan
+from chalk_client._core.retry import never_sent
+from chalk_client._io.urllib3_transport import Urllib3Session, Urllib3Transport, transport_failure
 from chalk_client.testing import ChalkServer
 from tests.conftest import seed_token
 

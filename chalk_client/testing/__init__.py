@@ -25,7 +25,7 @@ pyarrow); without it, importing this module raises ``ChalkMissingDependencyError
 
 from __future__ import annotations
 
-from chalk_client._errors import ChalkMissingDependencyError
+from chalk_client import ChalkMissingDependencyError
 
 try:
     import uvicorn as _uvicorn

@@ -21,10 +21,7 @@ import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
-
-if TYPE_CHECKING:
-    from chalk_client.testing._faults._plan import FaultPlan
+from typing import Any, Final, Protocol
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -215,6 +212,38 @@ class ApiError(Exception):
 
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+class Injected(Protocol):
+    """A fault taken for one request (what :mod:`chalk_client.testing._faults` hands the app)."""
+
+    async def respond(self, request: Request, handler: Handler) -> Response:
+        """The answer under the fault."""
+        ...
+
+    def status_sent(self, response: Response) -> int:
+        """The status the client receives (0 when no status line is sent)."""
+        ...
+
+    async def deliver(self, response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send `response` as the fault says."""
+        ...
+
+
+class FaultSource(Protocol):
+    """What the app asks of a fault plan: whether any fault is in force, and the one for a request.
+
+    A protocol, so this module need not import the plan (which imports this module's types).
+    """
+
+    @property
+    def armed(self) -> bool:
+        """Whether any fault is in force (one attribute check per request otherwise)."""
+        ...
+
+    def take(self, request: Request) -> Injected | None:
+        """The fault for `request`, if one matches."""
+        ...
 Observer = Callable[[Request, int], None]
 """Called with each request and the status it is answered with, just before the answer is sent."""
 
@@ -312,7 +341,7 @@ class App:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         name: str = "api",
         observer: Observer | None = None,
-        faults: FaultPlan | None = None,
+        faults: FaultSource | None = None,
     ) -> None:
         self.router = router
         self.max_body_bytes = max_body_bytes

@@ -108,7 +108,7 @@ def methodology_notes(profile: Profile) -> list[str]:
         f"{max_connections()}, block=True). Each posts the same JSON (encoded with orjson) with static "
         "headers (Authorization and the X-Chalk-* routing headers the SDK sends), checks the status and "
         "decodes the answer with orjson; the SDK additionally builds an OnlineQueryResult.",
-        "Sync transport: the default ChalkClient sends through urllib3 (chalk_client/_urllib3.py); it is "
+        "Sync transport: the default ChalkClient sends through urllib3 (chalk_client/_io/urllib3_transport.py); it is "
         f"measured against ChalkClient(transport=httpx.HTTPTransport(limits={sdk_limits()})), httpx's own "
         "transport (httpcore's pool), in the same rounds.",
         f"Rounds ({profile.name}): get_token {profile.token_rounds} x {profile.token_batch:,} calls; "

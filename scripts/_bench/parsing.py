@@ -21,7 +21,7 @@ def online_query_parser(body: bytes) -> Callable[[], OnlineQueryResult]:
 
     The one place that knows the SDK's private parser and its signature.
     """
-    from chalk_client import _calls
+    from chalk_client._api import calls as _calls
 
     call = _calls.online_query_call({USER_ID: 1}, [f"user.f{i}" for i in range(PARSE_FEATURES)])
     request = httpx.Request("POST", "http://127.0.0.1" + QUERY_PATH)

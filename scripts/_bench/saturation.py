@@ -94,7 +94,7 @@ def implied_exchanges(span: float, lifetime: float, buffer: float) -> int:
     """The exchanges the SDK's refresh schedule implies for calls over `span` seconds from cold.
 
     The first call exchanges; each token is refreshed once its remaining life drops under
-    min(refresh_buffer, lifetime / 2) (``make_entry`` / ``refresh_margin`` in chalk_client/_token.py;
+    min(refresh_buffer, lifetime / 2) (``make_entry`` / ``refresh_margin`` in chalk_client/_core/token.py;
     the clients get ``rand=lambda: 0.0``, so no jitter), and under saturation some call asks right
     then, so exchange k starts k x (lifetime - margin) after the first.
     """

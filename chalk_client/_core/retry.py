@@ -24,8 +24,8 @@ from typing import Final
 import attrs
 import httpx
 
-from chalk_client._network import certificate_failure
-from chalk_client._responses import Answer, parse_retry_after
+from chalk_client._core.answers import Answer, parse_retry_after
+from chalk_client._core.network import certificate_failure
 
 __all__ = ["DEFAULT_MAX_RETRIES", "Idempotency", "RetryDecision", "decide_retry"]
 

@@ -21,7 +21,7 @@ from typing import Any, Protocol, TypeVar
 import httpx
 import orjson
 
-from chalk_client._errors import (
+from chalk_client._core.errors import (
     ChalkAPIStatusError,
     ChalkAuthenticationError,
     ChalkBadRequestError,
@@ -254,7 +254,7 @@ def _transport_error(
     note: str,
     secrets: list[str | None],
 ) -> ChalkConnectionError:
-    from chalk_client._network import certificate_failure  # ssl is loaded already: httpx imports it
+    from chalk_client._core.network import certificate_failure  # ssl is loaded already: httpx imports it
 
     failed = certificate_failure(err)
     if failed is not None:

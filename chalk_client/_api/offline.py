@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol, Self
 import attrs
 import httpx
 
-from chalk_client._calls import (
+from chalk_client._api.calls import (
     Call,
     _aware,
     _bool,
@@ -53,7 +53,8 @@ from chalk_client._calls import (
     _time,
     encode_json,
 )
-from chalk_client._errors import (
+from chalk_client._core.answers import Answer, invalid_response, json_object
+from chalk_client._core.errors import (
     ChalkDownloadError,
     ChalkInputError,
     ChalkMissingDependencyError,
@@ -63,9 +64,8 @@ from chalk_client._errors import (
     ChalkSDKError,
     ChalkUnavailableError,
 )
-from chalk_client._responses import Answer, invalid_response, json_object
-from chalk_client._retry import RETRY_STATUSES, Idempotency, backoff
-from chalk_client._routing import Plane
+from chalk_client._core.retry import RETRY_STATUSES, Idempotency, backoff
+from chalk_client._core.routing import Plane
 
 if TYPE_CHECKING:
     import pandas

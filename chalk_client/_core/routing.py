@@ -23,10 +23,10 @@ import enum
 
 import attrs
 
-from chalk_client._config import ChalkClientConfig, describe_source, environment_variables, normalize_url
-from chalk_client._errors import ChalkEnvironmentError
-from chalk_client._header import is_header_value
-from chalk_client._token import Token
+from chalk_client._core.config import ChalkClientConfig, describe_source, environment_variables, normalize_url
+from chalk_client._core.errors import ChalkEnvironmentError
+from chalk_client._core.header import is_header_value
+from chalk_client._core.token import Token
 
 __all__ = ["Plane", "Route", "resolve_environment", "route"]
 

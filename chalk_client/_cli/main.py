@@ -25,18 +25,18 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Final, NoReturn, TextIO
 
+from chalk_client._api.offline import OfflineQuery, OfflineQueryStatus
+from chalk_client._api.results import OnlineQueryResult
+from chalk_client._cli.format import describe_result
 from chalk_client._client import ChalkClient
-from chalk_client._config import _FIELDS, ChalkClientConfig, resolve_command_line
-from chalk_client._errors import (
+from chalk_client._core.config import _FIELDS, ChalkClientConfig, resolve_command_line
+from chalk_client._core.errors import (
     ChalkConfigError,
     ChalkInputError,
     ChalkMissingDependencyError,
     ChalkSDKError,
 )
-from chalk_client._format import describe_result
-from chalk_client._offline import OfflineQuery, OfflineQueryStatus
-from chalk_client._results import OnlineQueryResult
-from chalk_client._token import Token
+from chalk_client._core.token import Token
 from chalk_client._version import __version__
 
 __all__ = ["EXIT_CODES", "main"]
@@ -452,7 +452,7 @@ def save_results(job: OfflineQuery, destination: str) -> list[Path]:
         if len(parts) == 1:
             os.replace(parts[0], out)  # one part is already the file: no pyarrow needed
             return [out]
-        from chalk_client._offline import _read_table, _require, create_file
+        from chalk_client._api.offline import _read_table, _require, create_file
 
         try:
             pq = _require("pyarrow.parquet", "arrow", f"combining {len(parts)} result files into {out}")
@@ -528,7 +528,7 @@ def _config(args: argparse.Namespace, out: TextIO) -> int:
         source = config.sources.get(field, "not set")
         out.write(f"{field:<{width}}  {shown}  ({source})\n")
     # The network settings the command line's client uses (proxy credentials masked).
-    from chalk_client._network import resolve_network
+    from chalk_client._core.network import resolve_network
 
     try:
         network = resolve_network(
@@ -627,7 +627,7 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
         import pyarrow.parquet  # noqa: F401 - the demo's offline query writes and reads parquet
     except ImportError as err:
         raise CommandError(_missing_testing_extra("demo", err), EXIT_MISSING_EXTRA) from None
-    from chalk_client._demo import run_demo
+    from chalk_client._cli.demo import run_demo
 
     return run_demo(out, token_lifetime=args.token_lifetime)
 

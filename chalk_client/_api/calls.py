@@ -20,13 +20,13 @@ from typing import Any, Final
 import attrs
 import httpx
 
-from chalk_client._errors import REDACTED, ChalkInputError, ChalkResultError
-from chalk_client._header import is_header_value
-from chalk_client._responses import MODEL_ERRORS, Answer, invalid_response, json_object, parse_model
-from chalk_client._results import OnlineQueryResult, QueryMeta, ResolverRun, UploadResult, WhoAmI
-from chalk_client._retry import Idempotency
-from chalk_client._routing import Plane, Route
-from chalk_client._token import opt_str, parse_rfc3339
+from chalk_client._api.results import OnlineQueryResult, QueryMeta, ResolverRun, UploadResult, WhoAmI
+from chalk_client._core.answers import MODEL_ERRORS, Answer, invalid_response, json_object, parse_model
+from chalk_client._core.errors import REDACTED, ChalkInputError, ChalkResultError
+from chalk_client._core.header import is_header_value
+from chalk_client._core.retry import Idempotency
+from chalk_client._core.routing import Plane, Route
+from chalk_client._core.token import opt_str, parse_rfc3339
 
 __all__ = ["Call", "build_request", "encode_json"]
 

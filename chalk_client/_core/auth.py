@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from typing import Final
 
-from chalk_client._token import Token
+from chalk_client._core.token import Token
 
 __all__ = ["MAX_AGED_REPLAYS", "replay_after_401"]
 

@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING, Final, Protocol, TypeAlias
 
 import httpx
 
-from chalk_client._errors import ChalkInputError
-from chalk_client._fork import keep_inherited, reset_after_fork
+from chalk_client._core.errors import ChalkInputError
+from chalk_client._io.fork import keep_inherited, reset_after_fork
 from chalk_client._version import __version__
 
 if TYPE_CHECKING:
     import asyncio
 
-    from chalk_client._aio import AioSession
-    from chalk_client._urllib3 import Urllib3Session
+    from chalk_client._io.aiohttp_transport import AioSession
+    from chalk_client._io.urllib3_transport import Urllib3Session
 
 __all__ = [
     "DEFAULT_LIMITS",

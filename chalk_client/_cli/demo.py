@@ -14,16 +14,16 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
+from chalk_client._cli.format import describe_result
 from chalk_client._client import AsyncChalkClient, ChalkClient
-from chalk_client._config import ChalkClientConfig
-from chalk_client._errors import (
+from chalk_client._core.config import ChalkClientConfig
+from chalk_client._core.errors import (
     ChalkAuthenticationError,
     ChalkInputError,
     ChalkMissingDependencyError,
     ChalkResultError,
 )
-from chalk_client._format import describe_result
-from chalk_client._token import Token
+from chalk_client._core.token import Token
 
 if TYPE_CHECKING:
     from chalk_client.testing import ChalkServer

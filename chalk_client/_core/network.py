@@ -34,7 +34,7 @@ from typing import Final, Literal, TypeAlias
 
 import attrs
 
-from chalk_client._errors import ChalkConfigError
+from chalk_client._core.errors import ChalkConfigError
 
 __all__ = [
     "CertArg",

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 
 import attrs
 
-from chalk_client._retry import jittered_backoff
+from chalk_client._core.retry import jittered_backoff
 
 if TYPE_CHECKING:
     from chalk_openapi.models.token_response import TokenResponse

@@ -21,8 +21,8 @@ from typing import Final
 
 import attrs
 
-from chalk_client._errors import ChalkConfigError
-from chalk_client._header import is_header_value
+from chalk_client._core.errors import ChalkConfigError
+from chalk_client._core.header import is_header_value
 
 __all__ = ["DEFAULT_API_SERVER", "ChalkClientConfig"]
 

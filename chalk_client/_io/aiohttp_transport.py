@@ -32,8 +32,8 @@ import aiohttp
 import httpx
 import yarl
 
-from chalk_client._network import ProxyPlan
-from chalk_client._responses import PlainAnswer
+from chalk_client._core.answers import PlainAnswer
+from chalk_client._core.network import ProxyPlan
 
 __all__ = ["AioSession", "AiohttpTransport", "transport_failure"]
 
@@ -65,7 +65,7 @@ def transport_failure(err: BaseException, method: str, url: str) -> httpx.Transp
     kind = type(err).__name__
     if isinstance(err, aiohttp.ClientConnectorCertificateError):
         mapped = httpx.ConnectError(f"certificate verify failed: {err.certificate_error}", request=request)
-        mapped.__cause__ = err.certificate_error  # chalk_client._network.certificate_failure finds it
+        mapped.__cause__ = err.certificate_error  # chalk_client._core.network.certificate_failure finds it
         return mapped
     if isinstance(err, aiohttp.ClientHttpProxyError):
         return httpx.ProxyError(f"the proxy answered {err.status} ({err.message})", request=request)
@@ -121,7 +121,7 @@ class AioSession:
             "limit_per_host": 0,
             "ssl": ssl,
         }
-        # Proxies are the SDK's to choose (httpx's rules; see chalk_client._network), never aiohttp's.
+        # Proxies are the SDK's to choose (httpx's rules; see chalk_client._core.network), never aiohttp's.
         self.proxy_for = proxies.for_url
         if limits.keepalive_expiry is not None:
             options["keepalive_timeout"] = limits.keepalive_expiry

@@ -16,7 +16,7 @@ urllib3's failures become httpx's transport errors here (:func:`transport_failur
 SDK's retry rules. As with the async transport, only a failure to connect counts as "nothing was
 sent"; a connection that drops later may have carried the whole request.
 
-Proxies are chosen by the SDK (:class:`~chalk_client._network.ProxyPlan`, httpx's rules): one
+Proxies are chosen by the SDK (:class:`~chalk_client._core.network.ProxyPlan`, httpx's rules): one
 ``urllib3.ProxyManager`` per proxy URL, direct connections through a ``PoolManager``.
 """
 
@@ -44,8 +44,8 @@ from urllib3.exceptions import (
     SSLError,
 )
 
-from chalk_client._network import ProxyPlan
-from chalk_client._responses import PlainAnswer
+from chalk_client._core.answers import PlainAnswer
+from chalk_client._core.network import ProxyPlan
 
 __all__ = ["Urllib3Session", "Urllib3Transport", "transport_failure"]
 

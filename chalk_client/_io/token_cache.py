@@ -30,9 +30,8 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
-from chalk_client._errors import ChalkSDKError, ChalkUnavailableError
-from chalk_client._fork import reset_after_fork
-from chalk_client._token import (
+from chalk_client._core.errors import ChalkSDKError, ChalkUnavailableError
+from chalk_client._core.token import (
     DEFAULT_REFRESH_BUFFER,
     Clock,
     SystemClock,
@@ -43,6 +42,7 @@ from chalk_client._token import (
     classify,
     make_entry,
 )
+from chalk_client._io.fork import reset_after_fork
 
 if TYPE_CHECKING:
     from chalk_openapi.models.token_response import TokenResponse

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, Final, Self
 
 import attrs
 
-from chalk_client._errors import ChalkResultError, ChalkSDKError
-from chalk_client._token import parse_rfc3339
+from chalk_client._core.errors import ChalkResultError, ChalkSDKError
+from chalk_client._core.token import parse_rfc3339
 
 if TYPE_CHECKING:
     from chalk_openapi.models.chalk_error import ChalkError
