@@ -21,7 +21,8 @@ from chalk_client._api.results import (
     UploadResult,
     WhoAmI,
 )
-from chalk_client._client import AsyncChalkClient, ChalkClient
+from chalk_client._async_client import AsyncChalkClient
+from chalk_client._client import ChalkClient
 from chalk_client._core.config import DEFAULT_API_SERVER, ChalkClientConfig
 from chalk_client._core.errors import (
     ChalkAPIStatusError,

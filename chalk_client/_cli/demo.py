@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
+from chalk_client._async_client import AsyncChalkClient
 from chalk_client._cli.format import describe_result
-from chalk_client._client import AsyncChalkClient, ChalkClient
+from chalk_client._client import ChalkClient
 from chalk_client._core.config import ChalkClientConfig
 from chalk_client._core.errors import (
     ChalkAuthenticationError,

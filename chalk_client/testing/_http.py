@@ -244,6 +244,8 @@ class FaultSource(Protocol):
     def take(self, request: Request) -> Injected | None:
         """The fault for `request`, if one matches."""
         ...
+
+
 Observer = Callable[[Request, int], None]
 """Called with each request and the status it is answered with, just before the answer is sent."""
 

@@ -1,0 +1,516 @@
+"""``AsyncChalkClient``: the asyncio client, the twin of :class:`~chalk_client.ChalkClient`,
+driving the same shared decisions (:mod:`chalk_client._base`) with ``await``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+import httpx
+
+from chalk_client._api import calls as _calls
+from chalk_client._api import offline as _offline
+from chalk_client._api.calls import Call
+from chalk_client._api.offline import AsyncOfflineQuery, ProgressCallback
+from chalk_client._api.results import OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
+from chalk_client._base import _CLIENT_ARGS_DOC, _BaseChalkClient
+from chalk_client._core.answers import Answer
+from chalk_client._core.token import Token
+from chalk_client._io.fork import reset_after_fork
+from chalk_client._io.pools import (
+    USE_CLIENT_DEFAULT,
+    AsyncPool,
+    PerLoopAsyncClient,
+    TimeoutArg,
+    UseClientDefault,
+    pool_timeout_error,
+)
+from chalk_client._steps import _R, _Flow, _Parser, _Pause, _Send, acquire_within
+
+if TYPE_CHECKING:
+    from chalk_openapi.models.token_response import TokenResponse
+
+__all__ = ["AsyncChalkClient"]
+
+logger = logging.getLogger("chalk_client.http")
+
+
+class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[float], Awaitable[None]]]):
+    """The asyncio Chalk client; one instance serves many tasks, and successive event loops.
+
+    Example::
+
+        import asyncio
+        from chalk_client import AsyncChalkClient
+
+        async def main() -> None:
+            async with AsyncChalkClient() as client:
+                result = await client.query(input={"user.id": 1}, output=["user.name"])
+                print(result.get_value("user.name"))
+
+        asyncio.run(main())
+    """
+
+    __doc__ = (__doc__ or "") + _CLIENT_ARGS_DOC
+    _TRANSPORT = "aiohttp"
+
+    def _setup(self) -> None:
+        self._http = PerLoopAsyncClient(self._new_http)  # as ChalkClient: API server, engines
+        self._engine_http = PerLoopAsyncClient(self._new_http) if self._transport is None else self._http
+        self._owner_pid: int | None = os.getpid()
+        self._closed = False
+        reset_after_fork(self)
+
+    def _reset_after_fork(self) -> None:
+        self._owner_pid = None  # the pools reset themselves (PerLoopAsyncClient)
+
+    async def get_token(self) -> Token:
+        """A valid access token, from the cache or from a new exchange (see ``ChalkClient.get_token``).
+
+        Example::
+
+            token = await client.get_token()
+        """
+        return await self._tokens.aget(self._exchange)
+
+    async def query(
+        self,
+        input: Mapping[str, Any],
+        output: Sequence[str],
+        *,
+        now: datetime | None = None,
+        staleness: Mapping[str, str] | None = None,
+        tags: Sequence[str] | None = None,
+        query_name: str | None = None,
+        correlation_id: str | None = None,
+        include_meta: bool = False,
+        explain: bool = False,
+        environment: str | None = None,
+        branch: str | None = None,
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> OnlineQueryResult:
+        """Compute or look up feature values for one entity (an online query).
+
+        Args:
+            input: Primary keys and known values, e.g. ``{"user.id": 1}``; values are any JSON
+                (datetimes must be aware and are sent as ISO 8601).
+            output: The features to return, e.g. ``["user.name", "user.credit_score"]``.
+            now: Compute as of this time (an aware datetime; a naive one is an error).
+            staleness: Maximum age of cached values per feature, e.g. ``{"user.credit_score": "1h"}``.
+            tags: Resolver tags for this query.
+            query_name: A named query; sent as ``X-Chalk-Query-Name`` too.
+            correlation_id: An id to find this query in Chalk's logs.
+            include_meta: Ask for per-feature metadata (resolver, cache hit) and query facts.
+            explain: Ask for the query plan (in ``result.meta.explain_output``).
+            environment: This call's environment (id or name), instead of the client's.
+            branch: This call's branch, instead of the client's.
+            timeout: This call's timeout, instead of the client's.
+
+        Returns:
+            The values. Errors for single features are on the result (``errors``,
+            ``get(name).error``), not raised; call ``raise_for_errors()`` to raise them.
+
+        Raises:
+            ChalkInputError: an argument is invalid (nothing was sent).
+            ChalkAPIStatusError: the server refused the query (a subclass per status).
+            ChalkUnavailableError: the server or the network failed after the retries.
+
+        Example::
+
+            result = await client.query(input={"user.id": 1}, output=["user.name"])
+            print(result.get_value("user.name"), result.errors)
+        """
+        call = _calls.online_query_call(
+            input,
+            output,
+            now=now,
+            staleness=staleness,
+            tags=tags,
+            query_name=query_name,
+            correlation_id=correlation_id,
+            include_meta=include_meta,
+            explain=explain,
+            environment=environment,
+            branch=branch,
+            default_branch=self._config.branch,
+        )
+        return await self._drive(self._flow(call, _calls.parse_online_query, timeout))
+
+    async def upload_features(
+        self,
+        input: Mapping[str, Any],
+        *,
+        correlation_id: str | None = None,
+        query_name: str | None = None,
+        environment: str | None = None,
+        branch: str | None = None,
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> UploadResult:
+        """Write feature values: a column per feature, every column the same length.
+
+        A scalar counts as a column of one, so ``{"user.id": 1, "user.name": "Ada"}`` writes one row.
+        Uploads are not retried once they may have reached the server (a repeat could store the
+        rows twice); only a connection that never opened is retried.
+
+        Args:
+            input: Feature name to a value or a list of values.
+            correlation_id: An id to find this upload in Chalk's logs.
+            query_name: A name for the upload; sent as ``X-Chalk-Query-Name`` too.
+            environment: This call's environment, instead of the client's.
+            branch: This call's branch, instead of the client's.
+            timeout: This call's timeout, instead of the client's.
+
+        Returns:
+            What the server reported: rows sent and the trace id.
+
+        Raises:
+            ChalkInputError: empty input, a key that is not a string, or columns of different
+                lengths (nothing was sent).
+            ChalkResultError: the server answered with errors (nothing was stored).
+            ChalkConnectionError: the connection failed; the message says whether the upload may
+                have reached the server.
+
+        Example::
+
+            await client.upload_features({"user.id": [1, 2], "user.name": ["Ada", "Grace"]})
+        """
+        call = _calls.upload_features_call(
+            input,
+            correlation_id=correlation_id,
+            query_name=query_name,
+            environment=environment,
+            branch=branch,
+        )
+        return await self._drive(self._flow(call, _calls.parse_upload, timeout))
+
+    async def whoami(
+        self,
+        *,
+        environment: str | None = None,
+        branch: str | None = None,
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> WhoAmI:
+        """The identity behind the credentials: user, team and environment.
+
+        Example::
+
+            print((await client.whoami()).user)
+        """
+        call = _calls.whoami_call(environment=environment, branch=branch)
+        return await self._drive(self._flow(call, _calls.parse_whoami, timeout))
+
+    async def trigger_resolver_run(
+        self,
+        resolver_fqn: str,
+        *,
+        lower_bound: datetime | str | None = None,
+        upper_bound: datetime | str | None = None,
+        timestamping_mode: str | None = None,
+        persist_online: bool | None = None,
+        persist_offline: bool | None = None,
+        idempotency_key: str | None = None,
+        environment: str | None = None,
+        branch: str | None = None,
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> ResolverRun:
+        """Start a run of a resolver.
+
+        Safe to retry: the trigger carries an idempotency key (yours, or one generated for this
+        call) that stays the same across attempts, so the server starts one run at most.
+
+        Args:
+            resolver_fqn: The resolver's fully qualified name.
+            lower_bound: Only rows observed at or after this time (aware datetime or ISO 8601).
+            upper_bound: Only rows observed before this time.
+            timestamping_mode: ``"feature_time"`` or ``"online_store_write_time"``.
+            persist_online: Whether to write the results to the online store.
+            persist_offline: Whether to write the results to the offline store.
+            idempotency_key: Triggers with the same key start one run.
+            environment: This call's environment, instead of the client's.
+            branch: This call's branch, instead of the client's.
+            timeout: This call's timeout, instead of the client's.
+
+        Example::
+
+            run = await client.trigger_resolver_run("resolvers.get_credit_score")
+        """
+        call = _calls.trigger_run_call(
+            resolver_fqn,
+            lower_bound=lower_bound,
+            upper_bound=upper_bound,
+            timestamping_mode=timestamping_mode,
+            persist_online=persist_online,
+            persist_offline=persist_offline,
+            idempotency_key=idempotency_key,
+            environment=environment,
+            branch=branch,
+        )
+        return await self._drive(self._flow(call, _calls.parse_run, timeout))
+
+    async def get_run_status(
+        self,
+        run_id: str,
+        *,
+        environment: str | None = None,
+        branch: str | None = None,
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> ResolverRun:
+        """The status of a resolver run.
+
+        Example::
+
+            run = await client.get_run_status(run.id)
+        """
+        call = _calls.run_status_call(run_id, environment=environment, branch=branch)
+        return await self._drive(self._flow(call, _calls.parse_run, timeout))
+
+    async def offline_query(
+        self,
+        input: object = None,
+        output: Sequence[str] = (),
+        *,
+        required_output: Sequence[str] = (),
+        dataset_name: str | None = None,
+        max_samples: int | None = None,
+        recompute_features: bool = False,
+        lower_bound: datetime | str | None = None,
+        upper_bound: datetime | str | None = None,
+        tags: Sequence[str] | None = None,
+        correlation_id: str | None = None,
+        environment: str | None = None,
+        branch: str | None = None,
+        wait: bool = False,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        cancel_on_timeout: bool = False,
+    ) -> AsyncOfflineQuery:
+        """Start an offline query: a dataset computed in the background (see ``ChalkClient.offline_query``).
+
+        The job runs on the server; the handle returned polls it, reports progress, downloads its
+        parquet files and reads them as tables.
+
+        Args:
+            input: The rows to compute features for: a mapping of feature name to column (equal
+                lengths; datetimes must be aware), or a pandas, polars or pyarrow table. None: let
+                the server sample the entities.
+            output: The features to compute, e.g. ``["user.credit_score"]``.
+            required_output: Features every row must have; rows missing one are dropped.
+            dataset_name: Name the resulting dataset (a name used again gets a new version).
+            max_samples: Keep at most this many rows.
+            recompute_features: Compute every feature anew instead of reading stored values.
+            lower_bound: Only values observed at or after this time (aware datetime or ISO 8601).
+            upper_bound: Only values observed before this time.
+            tags: Resolver tags.
+            correlation_id: An id to find this query in Chalk's logs.
+            environment: This query's environment, instead of the client's.
+            branch: This query's branch, instead of the client's.
+            wait: Wait for the job before returning (see ``OfflineQuery.wait``).
+            timeout: With `wait`, seconds to wait at most (None: no limit).
+            on_progress: Called with an ``OfflineQueryStatus`` as the job progresses (while
+                waiting, here or in ``wait()``).
+            cancel_on_timeout: With `wait` and `timeout`, cancel the job when the time runs out.
+
+        Raises:
+            ChalkInputError: an argument is invalid (nothing was sent).
+            ChalkResultError: the server refused the query in its answer.
+            ChalkOfflineQueryError: with `wait`, the job failed or was cancelled.
+            ChalkOfflineQueryTimeoutError: with `wait`, it did not finish within `timeout`.
+
+        Example::
+
+            job = await client.offline_query(input={"user.id": [1, 2]}, output=["user.credit_score"])
+            frame = await (await job.wait(timeout=600)).to_pandas()
+        """
+        call, where = self._offline_submission(
+            input,
+            output,
+            required_output=required_output,
+            dataset_name=dataset_name,
+            max_samples=max_samples,
+            recompute_features=recompute_features,
+            lower_bound=lower_bound,
+            upper_bound=upper_bound,
+            tags=tags,
+            correlation_id=correlation_id,
+            environment=environment,
+            branch=branch,
+            timeout=timeout,
+        )
+        submitted = await self._drive(self._flow(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
+        job = AsyncOfflineQuery(_AsyncJobRunner(self), submitted, where, on_progress)
+        if wait:
+            await job.wait(timeout, cancel_on_timeout=cancel_on_timeout)
+        return job
+
+    async def get_offline_query(
+        self,
+        job_id: str,
+        *,
+        environment: str | None = None,
+        branch: str | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> AsyncOfflineQuery:
+        """A handle on an offline query job started earlier (by this process or another).
+
+        Example::
+
+            job = await client.get_offline_query("job-id")
+            print(await job.status())
+        """
+        where = self._offline_where(environment, branch)
+        call = _offline.revision_call(job_id, where)
+        submitted = await self._drive(self._flow(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
+        return AsyncOfflineQuery(_AsyncJobRunner(self), submitted, where, on_progress)
+
+    async def aclose(self) -> None:
+        """Close the connection pools of the running event loop. The client cannot be used afterwards
+        (a pool another event loop opened was closed with that loop)."""
+        self._closed = True
+        await self._http.aclose()
+        if self._engine_http is not self._http:
+            await self._engine_http.aclose()
+
+    async def close(self) -> None:
+        """The same as :meth:`aclose` (a coroutine: ``await client.close()``)."""
+        await self.aclose()
+
+    def __del__(self) -> None:
+        # A pool in a loop that has ended was closed with it; one in a loop that still runs was not.
+        pools = (getattr(self, "_http", None), getattr(self, "_engine_http", None))
+        if getattr(self, "_owner_pid", None) == os.getpid() and any(p is not None and p.open for p in pools):
+            warnings.warn(
+                f"unclosed {self!r}: call `await client.aclose()`, or use it as "
+                "`async with AsyncChalkClient(...) as client:`",
+                ResourceWarning,
+                source=self,
+                stacklevel=2,
+            )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _drive(self, flow: _Flow[_R]) -> _R:
+        """Run a flow's commands with ``await`` (see ``ChalkClient._drive``)."""
+        if self._closed:
+            raise self._closed_error()
+        reply: Any = None
+        while True:
+            try:
+                command = flow.send(reply)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            if isinstance(command, _Send):
+                reply = await self._send(command)
+            elif isinstance(command, _Pause):
+                await self._pause(command.seconds)
+                reply = None
+            else:
+                reply = await self._tokens.aacquire(self._exchange)
+
+    async def _pause(self, seconds: float) -> None:
+        if self._sleep is not None:
+            await self._sleep(seconds)
+        else:
+            import asyncio  # only the async client waits this way; `import chalk_client` skips it
+
+            await asyncio.sleep(seconds)
+
+    async def _send(self, send: _Send) -> Answer | httpx.TransportError:
+        """One attempt: take a slot, read the token again, send (see the module docstring)."""
+        pool = await (self._engine_http if send.engine else self._http).get()
+        slots = pool.slots
+        if slots is not None:
+            if not slots.locked():
+                await slots.acquire()  # a free slot: no timer needed
+            elif not await acquire_within(slots, send.timeout.pool):
+                return pool_timeout_error(send.timeout.pool, send.url)
+        try:
+            token = self._tokens.peek()
+            if token is not send.token:
+                if token is None:
+                    token, exchanged = await self._tokens.aacquire(self._exchange)
+                else:
+                    exchanged = False
+                self._bind(send, token, exchanged)
+            try:
+                if pool.aio is not None:
+                    call = send.call
+                    return await pool.aio.send(
+                        call.method, send.url, send.wire_headers(), call.body, send.timeout
+                    )
+                return await pool.http.send(send.httpx_request())
+            except httpx.TransportError as err:
+                return err
+        finally:
+            if slots is not None:
+                slots.release()
+
+    async def _exchange(self) -> TokenResponse:
+        if self._closed:
+            raise self._closed_error()
+        flow = self._exchange_flow()
+        reply: httpx.Response | httpx.TransportError | None = None
+        while True:
+            try:
+                command = flow.send(reply)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            if isinstance(command, _Pause):
+                await self._pause(command.seconds)
+                reply = None
+                continue
+            http = (await self._http.get()).http
+            try:
+                reply = await http.request(**command)
+            except httpx.TransportError as err:
+                reply = err
+
+    def _new_http(self) -> AsyncPool:
+        options = self._http_options()
+        slots = self._limits.max_connections
+        if self._transport is not None:
+            return AsyncPool(httpx.AsyncClient(transport=self._transport, **options), None, slots)
+        from chalk_client._io.aiohttp_transport import (  # aiohttp: only once a client sends
+            AiohttpTransport,
+            AioSession,
+        )
+
+        aio = AioSession(self._limits, ssl=self._network.ssl_context, proxies=self._network.proxies)
+        return AsyncPool(httpx.AsyncClient(transport=AiohttpTransport(aio), **options), aio, slots)
+
+
+class _AsyncJobRunner:
+    """What an :class:`AsyncOfflineQuery` needs of its ``AsyncChalkClient`` (``_offline.AsyncJobRunner``)."""
+
+    def __init__(self, client: AsyncChalkClient) -> None:
+        self._client = client
+        self.max_retries = client._max_retries
+        self.rand = client._rand
+        self.monotonic = client._clock.monotonic
+
+    async def call(self, call: Call, parse: _Parser[Any]) -> Any:  # noqa: ANN401 - the parser's result
+        """Send `call` with the client's retries and token handling."""
+        client = self._client
+        return await client._drive(client._flow(call, parse, client._timeout))
+
+    async def pause(self, seconds: float) -> None:
+        """Wait as the client waits between attempts."""
+        await self._client._pause(seconds)
+
+    async def fetch(self, fetch: _offline._Fetch) -> int | Exception | None:
+        """Download one result file through the API server's pool of the running loop."""
+        return await _offline.afetch_file((await self._client._http.get()).http, fetch)
