@@ -11,7 +11,7 @@ Quickstart::
 ``AsyncChalkClient`` is the same with ``await``. Every exception derives from ``ChalkSDKError``.
 """
 
-from chalk_client._api.offline import AsyncOfflineQuery, OfflineQuery, OfflineQueryStatus
+from chalk_client._api.offline_calls import OfflineQueryStatus
 from chalk_client._api.results import (
     ChalkMissingFeatureError,
     FeatureResult,
@@ -51,6 +51,7 @@ from chalk_client._core.errors import (
 )
 from chalk_client._core.token import Clock, SystemClock, Token, TokenState
 from chalk_client._io.pools import USE_CLIENT_DEFAULT
+from chalk_client._jobs import AsyncOfflineQuery, OfflineQuery
 from chalk_client._version import __version__
 
 __all__ = [

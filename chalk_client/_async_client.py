@@ -15,13 +15,15 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx
 
 from chalk_client._api import calls as _calls
-from chalk_client._api import offline as _offline
+from chalk_client._api import offline_calls as _offline
 from chalk_client._api.calls import Call
-from chalk_client._api.offline import AsyncOfflineQuery, ProgressCallback
+from chalk_client._api.offline_calls import ProgressCallback
 from chalk_client._api.results import OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
 from chalk_client._base import _CLIENT_ARGS_DOC, _BaseChalkClient
 from chalk_client._core.answers import Answer
+from chalk_client._core.steps import _Fetch
 from chalk_client._core.token import Token
+from chalk_client._io.files import afetch_file
 from chalk_client._io.fork import reset_after_fork
 from chalk_client._io.pools import (
     USE_CLIENT_DEFAULT,
@@ -31,6 +33,7 @@ from chalk_client._io.pools import (
     UseClientDefault,
     pool_timeout_error,
 )
+from chalk_client._jobs import AsyncOfflineQuery
 from chalk_client._steps import _R, _Flow, _Parser, _Pause, _Send, acquire_within
 
 if TYPE_CHECKING:
@@ -494,7 +497,7 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
 
 
 class _AsyncJobRunner:
-    """What an :class:`AsyncOfflineQuery` needs of its ``AsyncChalkClient`` (``_offline.AsyncJobRunner``)."""
+    """What an :class:`AsyncOfflineQuery` needs of its ``AsyncChalkClient`` (``chalk_client._jobs.AsyncJobRunner``)."""
 
     def __init__(self, client: AsyncChalkClient) -> None:
         self._client = client
@@ -511,6 +514,6 @@ class _AsyncJobRunner:
         """Wait as the client waits between attempts."""
         await self._client._pause(seconds)
 
-    async def fetch(self, fetch: _offline._Fetch) -> int | Exception | None:
+    async def fetch(self, fetch: _Fetch) -> int | Exception | None:
         """Download one result file through the API server's pool of the running loop."""
-        return await _offline.afetch_file((await self._client._http.get()).http, fetch)
+        return await afetch_file((await self._client._http.get()).http, fetch)

@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any, Generic, Literal
 import httpx
 
 from chalk_client._api import calls as _calls
-from chalk_client._api import offline as _offline
+from chalk_client._api import offline_calls as _offline
 from chalk_client._api.calls import Call
-from chalk_client._api.offline import _Where
+from chalk_client._api.offline_calls import _Where
 from chalk_client._core.answers import Answer, error_for_status, parse_model, transport_error
 from chalk_client._core.auth import replay_after_401
 from chalk_client._core.config import ChalkClientConfig

@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx
 
 from chalk_client._api import calls as _calls
-from chalk_client._api import offline as _offline
+from chalk_client._api import offline_calls as _offline
 from chalk_client._api.calls import Call
-from chalk_client._api.offline import OfflineQuery, ProgressCallback
+from chalk_client._api.offline_calls import ProgressCallback
 from chalk_client._api.results import OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
 from chalk_client._base import _CLIENT_ARGS_DOC, _BaseChalkClient
 from chalk_client._core.answers import Answer
+from chalk_client._core.steps import _Fetch
 from chalk_client._core.token import Token
+from chalk_client._io.files import fetch_file
 from chalk_client._io.fork import keep_inherited, reset_after_fork
 from chalk_client._io.pools import (
     USE_CLIENT_DEFAULT,
@@ -32,6 +34,7 @@ from chalk_client._io.pools import (
     UseClientDefault,
     pool_timeout_error,
 )
+from chalk_client._jobs import OfflineQuery
 from chalk_client._steps import _R, _Flow, _Parser, _Pause, _Send
 
 if TYPE_CHECKING:
@@ -506,7 +509,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
 
 
 class _JobRunner:
-    """What an :class:`OfflineQuery` needs of its ``ChalkClient`` (``_offline.JobRunner``)."""
+    """What an :class:`OfflineQuery` needs of its ``ChalkClient`` (``chalk_client._jobs.JobRunner``)."""
 
     def __init__(self, client: ChalkClient) -> None:
         self._client = client
@@ -523,6 +526,6 @@ class _JobRunner:
         """Wait as the client waits between attempts."""
         self._client._pause(seconds)
 
-    def fetch(self, fetch: _offline._Fetch) -> int | Exception | None:
+    def fetch(self, fetch: _Fetch) -> int | Exception | None:
         """Download one result file through the API server's pool."""
-        return _offline.fetch_file(self._client._http.http, fetch)
+        return fetch_file(self._client._http.http, fetch)

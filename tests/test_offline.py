@@ -23,7 +23,7 @@ from chalk_client import (
     ChalkServerError,
     OfflineQueryStatus,
 )
-from chalk_client._api.offline import MAX_POLL_FAILURES, POLL_MAX_SECONDS
+from chalk_client._api.offline_flows import MAX_POLL_FAILURES, POLL_MAX_SECONDS
 from tests.fake_api import API_SERVER, Both, FakeChalkAPI, answer
 
 JOB = "job-7f3a"

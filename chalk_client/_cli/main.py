@@ -25,8 +25,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Final, NoReturn, TextIO
 
-from chalk_client._api.offline import OfflineQuery, OfflineQueryStatus
-from chalk_client._api.results import OnlineQueryResult
+from chalk_client import OfflineQuery, OfflineQueryStatus, OnlineQueryResult
 from chalk_client._cli.format import describe_result
 from chalk_client._client import ChalkClient
 from chalk_client._core.config import _FIELDS, ChalkClientConfig, resolve_command_line
@@ -452,7 +451,8 @@ def save_results(job: OfflineQuery, destination: str) -> list[Path]:
         if len(parts) == 1:
             os.replace(parts[0], out)  # one part is already the file: no pyarrow needed
             return [out]
-        from chalk_client._api.offline import _read_table, _require, create_file
+        from chalk_client._api.tables import _read_table, _require
+        from chalk_client._io.files import create_file
 
         try:
             pq = _require("pyarrow.parquet", "arrow", f"combining {len(parts)} result files into {out}")

@@ -1,1 +1,1 @@
-"""The pure core: configuration, errors, the token and retry rules, routing, answers, proxies and TLS settings, and the 401 rule. No sockets, sleeps, clock reads or threads; it imports nothing else of the package."""
+"""The pure core: configuration, errors, the token and retry rules, routing, answers, proxies and TLS settings, the 401 rule, and the file step of the offline flows. No sockets, sleeps, clock reads or threads; it imports nothing else of the package."""

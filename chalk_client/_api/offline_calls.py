@@ -1,0 +1,360 @@
+"""The offline query calls: one builder (arguments to a ``Call``) and one parser (answer to result) each.
+
+- Submit (``POST /v4/offline_query``): :func:`submit_call`, answered by :func:`parse_dataset`. A
+  repeat would start a second job, so only a connection that never opened is retried.
+- Status (``POST /v4/offline_query/status``): :func:`status_call` and :func:`parse_status`, the
+  poll a wait repeats and the source of the result's signed URLs. A read, so safe to retry.
+- Progress (``GET /v4/offline_query/{id}/status``): :func:`progress_call` and
+  :func:`parse_progress`, an :class:`OfflineQueryStatus`.
+- Cancel (``POST /v4/offline_query/{id}/cancel``): :func:`cancel_call`, answered like progress;
+  repeating it changes nothing, so it is retried like a read.
+- Revision (``GET /v2/offline_query/{id}``): :func:`revision_call`, re-attaching to a job by id,
+  answered like a submission.
+
+Each builder raises :class:`ChalkInputError` for a bad argument before anything is sent; so does
+:func:`check_wait_timeout` for a wait's ``timeout`` (checked before a waiting submission is sent).
+
+The result types are here too: :class:`OfflineQueryStatus` (public), and the facts of a job
+(``_Submitted``), one status answer (``_JobState``) and where a job's calls go (``_Where``). How a
+wait or a download strings these calls together is in ``chalk_client._api.offline_flows``.
+"""
+
+from __future__ import annotations
+
+import math
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
+
+import attrs
+
+from chalk_client._api.calls import (
+    Call,
+    _bool,
+    _chalk_error,
+    _string,
+    _strings,
+    _time,
+    encode_json,
+)
+from chalk_client._api.offline_input import offline_input
+from chalk_client._core.answers import Answer, invalid_response, json_object
+from chalk_client._core.errors import ChalkInputError, ChalkResultError
+from chalk_client._core.retry import Idempotency
+from chalk_client._core.routing import Plane
+
+if TYPE_CHECKING:
+    from chalk_openapi.models.chalk_error import ChalkError
+
+__all__ = [
+    "OfflineQueryStatus",
+    "ProgressCallback",
+    "cancel_call",
+    "check_wait_timeout",
+    "parse_dataset",
+    "parse_progress",
+    "parse_status",
+    "progress_call",
+    "revision_call",
+    "status_call",
+    "submit_call",
+]
+
+SUBMIT_PATH: Final = "/v4/offline_query"
+STATUS_PATH: Final = "/v4/offline_query/status"
+PROGRESS_PATH: Final = "/v4/offline_query/{job_id}/status"
+CANCEL_PATH: Final = "/v4/offline_query/{job_id}/cancel"
+REVISION_PATH: Final = "/v2/offline_query/{revision_id}"
+
+# The progress report's statuses, and the dataset revision's status codes, as one vocabulary.
+_REPORT_STATUSES: Final = {
+    "INIT": "submitted",
+    "COMPUTE_STARTED": "running",
+    "COMPUTE_ENDED": "running",
+    "COMPLETED": "successful",
+    "FAILED": "failed",
+    "CANCELLED": "cancelled",
+}
+_REVISION_STATUSES: Final = {
+    1: "pending",
+    2: "submitted",
+    3: "running",
+    4: "failed",
+    5: "expired",
+    6: "cancelled",
+    7: "successful",
+}
+FINISHED_STATUSES: Final = frozenset({"successful", "failed", "cancelled", "expired"})
+
+
+@attrs.frozen
+class OfflineQueryStatus:
+    """Where an offline query job stands: what ``status()`` returns and ``on_progress`` receives.
+
+    Attributes:
+        status: ``"submitted"``, ``"running"``, ``"successful"``, ``"failed"``, ``"cancelled"``
+            (or ``"expired"``); a status this SDK does not know arrives lower-cased as sent.
+        fraction: The fraction done, from 0 to 1, when the server knows it.
+        rows: Rows computed so far, when the server says.
+        error: The server's error for a failed job.
+    """
+
+    status: str
+    fraction: float | None = None
+    rows: int | None = None
+    error: ChalkError | None = attrs.field(default=None, eq=False)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the job has ended (successful, failed, cancelled or expired)."""
+        return self.status in FINISHED_STATUSES
+
+    def describe(self) -> str:
+        """One line for people: ``"running 42% (420 rows)"``."""
+        parts = [self.status]
+        if self.fraction is not None:
+            # A job that has just started is not "0%" once it has rows: show a tenth of a percent.
+            small = 0 < self.fraction < 0.01
+            parts.append(f"{self.fraction:.1%}" if small else f"{self.fraction:.0%}")
+        if self.rows is not None:
+            parts.append(f"({self.rows} row)" if self.rows == 1 else f"({self.rows} rows)")
+        return " ".join(parts)
+
+
+# What ``on_progress`` may be: a plain function, or (on the async client) a coroutine function.
+ProgressCallback = Callable[[OfflineQueryStatus], object]
+
+
+class _Submitted(NamedTuple):
+    """The facts of a submitted (or re-attached) job."""
+
+    job_id: str
+    dataset_name: str | None
+    dataset_id: str | None
+    version: int | None
+    status: str
+
+
+class _JobState(NamedTuple):
+    """One answer of the status call."""
+
+    finished: bool
+    urls: tuple[str, ...]
+    errors: tuple[Any, ...]  # ChalkError
+    columns: tuple[str, ...]
+
+
+class _Where(NamedTuple):
+    """Where a job's follow-up calls go: the environment and branch it was submitted on."""
+
+    environment: str | None
+    branch: str | None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Requests
+
+
+def submit_call(
+    input: object,
+    output: Sequence[str],
+    *,
+    required_output: Sequence[str] = (),
+    dataset_name: str | None = None,
+    max_samples: int | None = None,
+    recompute_features: bool = False,
+    lower_bound: datetime | str | None = None,
+    upper_bound: datetime | str | None = None,
+    tags: Sequence[str] | None = None,
+    correlation_id: str | None = None,
+    environment: str | None = None,
+    branch: str | None = None,
+) -> Call:
+    """The submit request, or :class:`ChalkInputError` naming the bad argument."""
+    outputs = _strings(output, "output")
+    if not outputs:
+        raise ChalkInputError("output is empty: name at least one feature, e.g. ['user.credit_score']")
+    body: dict[str, Any] = {
+        "output": outputs,
+        "required_output": _strings(required_output, "required_output"),
+        "destination_format": "PARQUET",
+    }
+    if input is not None:
+        body["input"] = offline_input(input)
+    if dataset_name is not None:
+        body["dataset_name"] = _string(dataset_name, "dataset_name")
+    if branch is not None:
+        body["branch"] = _string(branch, "branch")
+    if max_samples is not None:
+        if isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 1:
+            raise ChalkInputError(f"max_samples must be an int >= 1, got {max_samples!r}")
+        body["max_samples"] = max_samples
+    if recompute_features:
+        body["recompute_features"] = _bool(recompute_features, "recompute_features")
+    bounds = {
+        name: _time(value, name)
+        for name, value in (("lower_bound", lower_bound), ("upper_bound", upper_bound))
+        if value is not None
+    }
+    if len(bounds) == 2 and bounds["lower_bound"] >= bounds["upper_bound"]:
+        raise ChalkInputError("lower_bound must be before upper_bound")
+    for name, when in bounds.items():
+        body[f"observed_at_{name}"] = when.astimezone(UTC).isoformat()
+    if tags is not None:
+        body["tags"] = _strings(tags, "tags")
+    if correlation_id is not None:
+        body["correlation_id"] = _string(correlation_id, "correlation_id")
+    return Call(
+        method="POST",
+        path=SUBMIT_PATH,
+        plane=Plane.API,
+        # A repeat would start a second job: only a connection that never opened is retried.
+        idempotency=Idempotency.UNSAFE,
+        what="the offline query submission",
+        body=encode_json(body, "input"),
+        environment=environment,
+        branch=branch,
+    )
+
+
+def status_call(job_id: str, where: _Where) -> Call:
+    """The status poll (a read, so safe to retry although it is a POST)."""
+    return Call(
+        method="POST",
+        path=STATUS_PATH,
+        plane=Plane.API,
+        idempotency=Idempotency.SAFE,
+        what="the offline query status",
+        body=encode_json({"job_id": job_id}, "job_id"),
+        environment=where.environment,
+        branch=where.branch,
+    )
+
+
+def progress_call(job_id: str, where: _Where) -> Call:
+    """The progress report request."""
+    return _job_call("GET", PROGRESS_PATH.format(job_id=_quote(job_id)), "the offline query progress", where)
+
+
+def cancel_call(job_id: str, where: _Where) -> Call:
+    """The cancel request (repeating it changes nothing, so it is retried like a read)."""
+    return _job_call("POST", CANCEL_PATH.format(job_id=_quote(job_id)), "the offline query cancel", where)
+
+
+def revision_call(job_id: str, where: _Where) -> Call:
+    """The dataset revision request (re-attaching to a job by id)."""
+    path = REVISION_PATH.format(revision_id=_quote(job_id))
+    return _job_call("GET", path, "the offline query lookup", where)
+
+
+def check_wait_timeout(timeout: object) -> None:
+    """:class:`ChalkInputError` unless `timeout` is None or a number of seconds >= 0."""
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout >= 0
+    ):
+        raise ChalkInputError(f"timeout must be a number of seconds >= 0 or None, got {timeout!r}")
+
+
+def _job_call(method: str, path: str, what: str, where: _Where) -> Call:
+    return Call(
+        method=method,
+        path=path,
+        plane=Plane.API,
+        idempotency=Idempotency.SAFE,
+        what=what,
+        environment=where.environment,
+        branch=where.branch,
+    )
+
+
+def _quote(job_id: str) -> str:
+    return urllib.parse.quote(_string(job_id, "job_id"), safe="")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Answers
+
+
+def parse_dataset(call: Call, response: Answer, secrets: Iterable[str | None]) -> _Submitted:
+    """The job in a submit or revision answer; errors reported at submission raise."""
+    payload = json_object(response, secrets)
+    errors = _errors(payload.get("errors"), response, "errors")
+    revisions = payload.get("revisions")
+    if errors and not (isinstance(revisions, list) and revisions):
+        # Refused before any job started. With a job, its errors come with its status (wait()).
+        raise ChalkResultError(call.what, errors, trace=response.headers.get("x-chalk-trace-id") or None)
+    if not isinstance(revisions, list) or not revisions:
+        raise invalid_response(response, "the field 'revisions' is missing, empty or not a list")
+    revision = revisions[-1]
+    job_id = revision.get("revision_id") if isinstance(revision, Mapping) else None
+    if not isinstance(job_id, str) or not job_id:
+        raise invalid_response(response, "the last revision has no string 'revision_id'")
+    code = revision.get("status")
+    status = (
+        _REVISION_STATUSES.get(code, str(code))
+        if isinstance(code, int) and not isinstance(code, bool)
+        else str(code).lower()
+    )
+    version = payload.get("version")
+    return _Submitted(
+        job_id=job_id,
+        dataset_name=_text(payload.get("dataset_name")),
+        dataset_id=_text(payload.get("dataset_id")),
+        version=version if isinstance(version, int) and not isinstance(version, bool) else None,
+        status=status,
+    )
+
+
+def parse_status(call: Call, response: Answer, secrets: Iterable[str | None]) -> _JobState:
+    """One answer of the status poll."""
+    payload = json_object(response, secrets)
+    finished = payload.get("is_finished")
+    if not isinstance(finished, bool):
+        raise invalid_response(response, "the field 'is_finished' is missing or not a boolean")
+    return _JobState(
+        finished=finished,
+        urls=_string_list(payload.get("urls"), response, "urls"),
+        errors=tuple(_errors(payload.get("errors"), response, "errors")),
+        columns=_string_list(payload.get("columns"), response, "columns"),
+    )
+
+
+def parse_progress(call: Call, response: Answer, secrets: Iterable[str | None]) -> OfflineQueryStatus:
+    """The progress report."""
+    payload = json_object(response, secrets)
+    report = payload.get("report")
+    if not isinstance(report, Mapping) or not isinstance(report.get("status"), str):
+        raise invalid_response(response, "the field 'report' is missing or has no string 'status'")
+    raw_status: str = report["status"]
+    fraction = report.get("progress")
+    rows = report.get("num_rows")
+    raw_error = report.get("error")
+    return OfflineQueryStatus(
+        status=_REPORT_STATUSES.get(raw_status, raw_status.lower()),
+        fraction=min(max(float(fraction), 0.0), 1.0)
+        if isinstance(fraction, int | float) and not isinstance(fraction, bool) and math.isfinite(fraction)
+        else None,
+        rows=rows if isinstance(rows, int) and not isinstance(rows, bool) and rows >= 0 else None,
+        error=None if raw_error is None else _chalk_error(raw_error, response, "report.error"),
+    )
+
+
+def _errors(raw: object, response: Answer, field: str) -> list[Any]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise invalid_response(response, f"the field {field!r} is not a list")
+    return [_chalk_error(item, response, f"{field}[{i}]") for i, item in enumerate(raw)]
+
+
+def _string_list(raw: object, response: Answer, field: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise invalid_response(response, f"the field {field!r} is not a list of strings")
+    return tuple(raw)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,248 @@
+"""What waiting for an offline query job and downloading its results do, as generator flows.
+
+An offline query runs on the server in the background and produces a dataset: parquet files behind
+signed URLs. When to poll again, when a download is retried and what a file is called is decided
+once here. A flow yields steps and is sent each one's reply; the job handles
+(``chalk_client._jobs``) carry the steps out, one with ``await`` and one without. The steps:
+
+- :class:`_Send`: make an API call through the client (with its retries); the reply is the result
+  or the error.
+- :class:`_Sleep`: wait.
+- :class:`_Report`: hand a status to the caller's progress callback.
+- ``_Fetch`` (in ``chalk_client._core.steps``, as the I/O layer carries it out): download one file.
+
+The policy, in short:
+
+- Waiting polls ``POST /v4/offline_query/status``: first after 0.5 s, then the pause doubles up to
+  5 s. A poll that fails with a 5xx or a connection error (after the client's own retries) is
+  retried with the next pause; :data:`MAX_POLL_FAILURES` failures in a row end the wait.
+- A job that ends with errors raises :class:`ChalkOfflineQueryError` (``status`` ``"failed"`` or
+  ``"cancelled"``) carrying the job id and the server's errors. When the timeout passes first,
+  :class:`ChalkOfflineQueryTimeoutError` is raised and the job keeps running, unless the wait was
+  told ``cancel_on_timeout=True``.
+- ``on_progress`` gets an :class:`OfflineQueryStatus` (from ``GET /v4/offline_query/{id}/status``)
+  whenever it changes, and once more when the job has finished.
+- A download is all or nothing: each file arrives whole or not at all (``chalk_client._io.files``),
+  and when one fails, the files already written are removed. Each file is tried up to
+  ``1 + max_retries`` times; an expired URL (401 or 403) is refreshed once from the status call.
+  The signed URLs' query strings (which carry the signature) never appear in messages or logs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import urllib.parse
+from collections.abc import Callable, Generator, Sequence
+from pathlib import Path
+from typing import Any, Final, NamedTuple
+
+import httpx
+
+from chalk_client._api.calls import Call
+from chalk_client._api.offline_calls import (
+    OfflineQueryStatus,
+    ProgressCallback,
+    _JobState,
+    _Where,
+    cancel_call,
+    check_wait_timeout,
+    parse_progress,
+    parse_status,
+    progress_call,
+    status_call,
+)
+from chalk_client._core.answers import Answer
+from chalk_client._core.errors import (
+    ChalkDownloadError,
+    ChalkOfflineQueryError,
+    ChalkOfflineQueryTimeoutError,
+    ChalkUnavailableError,
+)
+from chalk_client._core.retry import RETRY_STATUSES, backoff
+from chalk_client._core.steps import _Fetch, _TruncatedError
+
+__all__ = ["MAX_POLL_FAILURES", "POLL_INITIAL_SECONDS", "POLL_MAX_SECONDS"]
+
+logger = logging.getLogger("chalk_client.offline")
+
+POLL_INITIAL_SECONDS: Final = 0.5
+POLL_MAX_SECONDS: Final = 5.0
+# Polls that failed in a row (each after the client's own retries) before a wait gives up.
+MAX_POLL_FAILURES: Final = 8
+_SAFE_NAME: Final = re.compile(r"[^A-Za-z0-9._-]+")
+
+# Turns a call's 2xx answer into its result: (call, answer, secrets to redact) -> result.
+_Parse = Callable[[Call, Answer, Sequence[str | None]], Any]
+
+
+class _Send(NamedTuple):
+    """Make an API call through the client (with its retries); the reply is the result or the error."""
+
+    call: Call
+    parse: _Parse
+
+
+class _Sleep(NamedTuple):
+    """Wait this many seconds."""
+
+    seconds: float
+
+
+class _Report(NamedTuple):
+    """Hand a status to the caller's progress callback."""
+
+    callback: ProgressCallback
+    status: OfflineQueryStatus
+
+
+_Command = _Send | _Sleep | _Report | _Fetch
+_Flow = Generator[_Command, Any, Any]
+
+
+def _wait_flow(
+    job_id: str,
+    where: _Where,
+    *,
+    timeout: float | None,
+    on_progress: ProgressCallback | None,
+    cancel_on_timeout: bool,
+    monotonic: Callable[[], float],
+) -> Generator[_Command, Any, _JobState]:
+    """Poll until the job finishes; returns its final state or raises (see the module docstring)."""
+    check_wait_timeout(timeout)
+    deadline = None if timeout is None else monotonic() + timeout
+    pause = POLL_INITIAL_SECONDS
+    failures = 0
+    last_reported: OfflineQueryStatus | None = None
+    while True:
+        state = yield _Send(status_call(job_id, where), parse_status)
+        if isinstance(state, Exception):
+            failures += 1
+            if not isinstance(state, ChalkUnavailableError) or failures >= MAX_POLL_FAILURES:
+                raise state
+            logger.debug("offline query %s: poll %d failed, polling again: %s", job_id, failures, state)
+        else:
+            failures = 0
+            if state.finished:
+                if on_progress is not None:
+                    final = yield _Send(progress_call(job_id, where), parse_progress)
+                    if isinstance(final, Exception) or not final.finished:
+                        final = OfflineQueryStatus("failed" if state.errors else "successful", 1.0)
+                    yield _Report(on_progress, final)
+                if state.errors:
+                    raise _job_error(job_id, state.errors)
+                return state  # type: ignore[no-any-return]
+            if on_progress is not None:
+                status = yield _Send(progress_call(job_id, where), parse_progress)
+                if not isinstance(status, Exception) and status != last_reported:
+                    last_reported = status
+                    yield _Report(on_progress, status)
+        if deadline is not None:
+            remaining = deadline - monotonic()
+            if remaining <= 0:
+                cancelled = False
+                if cancel_on_timeout:
+                    outcome = yield _Send(cancel_call(job_id, where), parse_progress)
+                    cancelled = not isinstance(outcome, Exception)
+                raise ChalkOfflineQueryTimeoutError(
+                    f"offline query job {job_id} did not finish within {timeout:g} s; "
+                    + ("it was cancelled" if cancelled else "it is still running on the server"),
+                    job_id=job_id,
+                    timeout=float(timeout or 0),
+                    cancelled=cancelled,
+                )
+            yield _Sleep(min(pause, remaining))
+        else:
+            yield _Sleep(pause)
+        pause = min(pause * 2, POLL_MAX_SECONDS)
+
+
+def _send_only(call: Call, parse: Callable[..., Any]) -> Generator[_Command, Any, Any]:
+    """One API call as a flow: its result, or its error raised."""
+    result = yield _Send(call, parse)
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def _job_error(job_id: str, errors: Sequence[Any]) -> ChalkOfflineQueryError:
+    cancelled = any(str(getattr(e.code, "value", e.code)) == "CANCELLED" for e in errors)
+    status = "cancelled" if cancelled else "failed"
+    return ChalkOfflineQueryError(
+        f"offline query job {job_id} {status}", job_id=job_id, status=status, errors=errors
+    )
+
+
+def _download_flow(
+    job_id: str,
+    where: _Where,
+    urls: Sequence[str],
+    directory: Path,
+    *,
+    max_retries: int,
+    rand: Callable[[], float],
+) -> Generator[_Command, Any, list[Path]]:
+    """Fetch every file into `directory`; all or nothing (see the module docstring)."""
+    urls = list(urls)
+    written: list[Path] = []
+    try:
+        for index in range(len(urls)):
+            target = directory / _file_name(job_id, index)
+            attempt = 0
+            refreshed = False
+            while True:
+                attempt += 1
+                outcome = yield _Fetch(urls[index], target)
+                if outcome is None:
+                    written.append(target)
+                    break
+                shown = _without_query(urls[index])
+                if outcome in (401, 403) and not refreshed:
+                    refreshed = True  # most likely the signed URL expired: ask for fresh ones
+                    logger.debug("download of %s answered %s: refreshing the URLs", shown, outcome)
+                    state = yield _Send(status_call(job_id, where), parse_status)
+                    if not isinstance(state, Exception) and len(state.urls) == len(urls):
+                        urls = list(state.urls)
+                        continue
+                retryable = (
+                    isinstance(outcome, httpx.TransportError | _TruncatedError) or outcome in RETRY_STATUSES
+                )
+                if retryable and attempt <= max_retries:
+                    delay = backoff(attempt, rand())
+                    logger.debug(
+                        "download of %s failed (%s); retry in %.2f s", shown, _describe(outcome), delay
+                    )
+                    yield _Sleep(delay)
+                    continue
+                raise ChalkDownloadError(
+                    f"could not download file {index + 1} of {len(urls)} of offline query job {job_id} "
+                    f"from {shown}: {_describe(outcome)}; no partial file was left behind",
+                    url=shown,
+                    status_code=outcome if isinstance(outcome, int) else None,
+                    attempts=attempt,
+                )
+    except BaseException:
+        for path in written:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise
+    return written
+
+
+def _file_name(job_id: str, index: int) -> str:
+    return f"{_SAFE_NAME.sub('_', job_id)}-{index:05d}.parquet"
+
+
+def _without_query(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def _describe(outcome: object) -> str:
+    if isinstance(outcome, int):
+        return f"it answered {outcome}"
+    if isinstance(outcome, _TruncatedError):
+        return str(outcome)
+    return f"{type(outcome).__name__}: {outcome}" if str(outcome) else type(outcome).__name__

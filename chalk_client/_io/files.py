@@ -1,0 +1,132 @@
+"""Result files on disk: download a signed URL into a file atomically, and create files safely.
+
+- A download (:func:`fetch_file`, :func:`afetch_file`, the reply to a :class:`_Fetch` step) streams
+  the file to a temporary name beside its target, in chunks of :data:`DOWNLOAD_CHUNK_BYTES`, checks
+  the length against ``Content-Length``, then renames it. A failed file leaves nothing behind. The
+  request asks for the bytes as stored (``Accept-Encoding: identity``) and sends no
+  ``Authorization`` header: the URL's signature is the credential.
+- Files are created with the usual permissions (:func:`create_file`), and the directory they go
+  into is created when missing (:func:`_as_directory`).
+
+Retries, refreshing an expired URL and removing the files of a failed download are decided by the
+download flow (``chalk_client._api.offline_flows``), not here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Final
+
+import httpx
+
+from chalk_client._core.steps import _Fetch, _TruncatedError
+
+__all__ = ["DOWNLOAD_CHUNK_BYTES", "afetch_file", "create_file", "fetch_file"]
+
+DOWNLOAD_CHUNK_BYTES: Final = 1 << 20
+# The bytes on the wire are the file: no compression to undo, and Content-Length counts them.
+_RAW_FILE: Final = {"Accept-Encoding": "identity"}
+
+
+def create_file(directory: Path, prefix: str, suffix: str) -> tuple[int, Path]:
+    """A new file with a unique name in `directory`, open for writing, with the usual permissions.
+
+    Created with mode 0o666, which the process's umask masks as for any file a program writes
+    (``tempfile.mkstemp`` would make it 0600: a dataset others cannot read). ``O_EXCL`` makes the
+    name unique; ``os.umask`` is never called (it is not thread-safe).
+    """
+    import secrets
+
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        path = directory / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            return os.open(path, flags, 0o666), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a unique file name in {directory}")  # pragma: no cover
+
+
+class _PartFile:
+    """A file being downloaded: a temporary name beside `target`, renamed only once complete."""
+
+    def __init__(self, target: Path) -> None:
+        fd, name = create_file(target.parent, f".{target.name}.", ".part")
+        self._file = os.fdopen(fd, "wb")
+        self._temporary = name
+        self._target = target
+        self._written = 0
+        self._done = False
+
+    def write(self, chunk: bytes) -> None:
+        self._file.write(chunk)
+        self._written += len(chunk)
+
+    def commit(self, expected: str | None) -> None:
+        """Check the length against `expected` (``Content-Length``), then move the file into place."""
+        self._file.close()
+        if expected is not None and expected.isdigit() and int(expected) != self._written:
+            raise _TruncatedError(f"the body ended after {self._written} of {int(expected)} bytes")
+        os.replace(self._temporary, self._target)
+        self._done = True
+
+    def discard(self) -> None:
+        """Remove the temporary file unless it was committed."""
+        if not self._done:
+            self._file.close()
+            with contextlib.suppress(OSError):
+                self._temporary.unlink()
+
+
+def fetch_file(http: httpx.Client, fetch: _Fetch) -> int | Exception | None:
+    """Stream `fetch.url` into `fetch.target`: None once it is in place, else the status or the error."""
+    part = _PartFile(fetch.target)
+    try:
+        with http.stream("GET", fetch.url, headers=_RAW_FILE) as response:
+            if response.status_code != 200:
+                return response.status_code
+            # A body already read into memory (an httpx.MockTransport answer) cannot stream again.
+            chunks = (
+                response.iter_bytes()
+                if response.is_stream_consumed
+                else response.iter_raw(DOWNLOAD_CHUNK_BYTES)
+            )
+            for chunk in chunks:
+                part.write(chunk)
+            part.commit(response.headers.get("content-length"))
+        return None
+    except (httpx.TransportError, _TruncatedError) as err:
+        return err
+    finally:
+        part.discard()
+
+
+async def afetch_file(http: httpx.AsyncClient, fetch: _Fetch) -> int | Exception | None:
+    """The awaiting :func:`fetch_file`."""
+    part = _PartFile(fetch.target)
+    try:
+        async with http.stream("GET", fetch.url, headers=_RAW_FILE) as response:
+            if response.status_code != 200:
+                return response.status_code
+            chunks = (
+                response.aiter_bytes()
+                if response.is_stream_consumed
+                else response.aiter_raw(DOWNLOAD_CHUNK_BYTES)
+            )
+            async for chunk in chunks:
+                part.write(chunk)  # small local writes; not worth a thread hop per chunk
+            part.commit(response.headers.get("content-length"))
+        return None
+    except (httpx.TransportError, _TruncatedError) as err:
+        return err
+    finally:
+        part.discard()
+
+
+def _as_directory(directory: str | os.PathLike[str]) -> Path:
+    """`directory` as a path, created (with its parents) when missing."""
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
