@@ -11,7 +11,8 @@ Quickstart::
 ``AsyncChalkClient`` is the same with ``await``. Every exception derives from ``ChalkSDKError``.
 """
 
-from chalk_client._api.offline_calls import OfflineQueryStatus
+import typing as _typing
+
 from chalk_client._api.results import (
     ChalkMissingFeatureError,
     FeatureResult,
@@ -51,8 +52,30 @@ from chalk_client._core.errors import (
 )
 from chalk_client._core.token import Clock, SystemClock, Token, TokenState
 from chalk_client._io.pools import USE_CLIENT_DEFAULT
-from chalk_client._jobs import AsyncOfflineQuery, OfflineQuery
 from chalk_client._version import __version__
+
+if _typing.TYPE_CHECKING:
+    from chalk_client._api.offline_calls import OfflineQueryStatus
+    from chalk_client._jobs import AsyncOfflineQuery, OfflineQuery
+
+# Offline queries load on first use (about a tenth of `import chalk_client`, which most services
+# never need): these names resolve here when first asked for.
+
+
+def __getattr__(name: str) -> _typing.Any:  # noqa: ANN401 - one of the offline-query classes
+    if name in ("OfflineQuery", "AsyncOfflineQuery"):
+        from chalk_client import _jobs
+
+        value = getattr(_jobs, name)
+    elif name == "OfflineQueryStatus":
+        from chalk_client._api import offline_calls
+
+        value = offline_calls.OfflineQueryStatus
+    else:
+        raise AttributeError(f"module 'chalk_client' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_API_SERVER",

@@ -15,15 +15,12 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx
 
 from chalk_client._api import calls as _calls
-from chalk_client._api import offline_calls as _offline
 from chalk_client._api.calls import Call
-from chalk_client._api.offline_calls import ProgressCallback
 from chalk_client._api.results import OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
-from chalk_client._base import _CLIENT_ARGS_DOC, _BaseChalkClient
+from chalk_client._base import _BaseChalkClient
+from chalk_client._client_docs import CLIENT_ARGS_DOC
 from chalk_client._core.answers import Answer
-from chalk_client._core.steps import _Fetch
 from chalk_client._core.token import Token
-from chalk_client._io.files import afetch_file
 from chalk_client._io.fork import reset_after_fork
 from chalk_client._io.pools import (
     USE_CLIENT_DEFAULT,
@@ -33,11 +30,14 @@ from chalk_client._io.pools import (
     UseClientDefault,
     pool_timeout_error,
 )
-from chalk_client._jobs import AsyncOfflineQuery
 from chalk_client._steps import _R, _Flow, _Parser, _Pause, _Send, acquire_within
 
 if TYPE_CHECKING:
     from chalk_openapi.models.token_response import TokenResponse
+
+    from chalk_client._api.offline_calls import ProgressCallback
+    from chalk_client._core.steps import _Fetch
+    from chalk_client._jobs import AsyncOfflineQuery
 
 __all__ = ["AsyncChalkClient"]
 
@@ -60,7 +60,7 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
         asyncio.run(main())
     """
 
-    __doc__ = (__doc__ or "") + _CLIENT_ARGS_DOC
+    __doc__ = (__doc__ or "") + CLIENT_ARGS_DOC
     _TRANSPORT = "aiohttp"
 
     def _setup(self) -> None:
@@ -330,6 +330,9 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             job = await client.offline_query(input={"user.id": [1, 2]}, output=["user.credit_score"])
             frame = await (await job.wait(timeout=600)).to_pandas()
         """
+        from chalk_client._api import offline_calls as _offline  # offline queries load only when used
+        from chalk_client._jobs import AsyncOfflineQuery
+
         call, where = self._offline_submission(
             input,
             output,
@@ -366,6 +369,9 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             job = await client.get_offline_query("job-id")
             print(await job.status())
         """
+        from chalk_client._api import offline_calls as _offline
+        from chalk_client._jobs import AsyncOfflineQuery
+
         where = self._offline_where(environment, branch)
         call = _offline.revision_call(job_id, where)
         submitted = await self._drive(self._flow(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
@@ -516,4 +522,6 @@ class _AsyncJobRunner:
 
     async def fetch(self, fetch: _Fetch) -> int | Exception | None:
         """Download one result file through the API server's pool of the running loop."""
+        from chalk_client._io.files import afetch_file
+
         return await afetch_file((await self._client._http.get()).http, fetch)

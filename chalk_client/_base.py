@@ -31,14 +31,11 @@ from typing import TYPE_CHECKING, Any, Generic, Literal
 import httpx
 
 from chalk_client._api import calls as _calls
-from chalk_client._api import offline_calls as _offline
 from chalk_client._api.calls import Call
-from chalk_client._api.offline_calls import _Where
 from chalk_client._core.answers import Answer, error_for_status, parse_model, transport_error
 from chalk_client._core.auth import replay_after_401
 from chalk_client._core.config import ChalkClientConfig
 from chalk_client._core.errors import ChalkClientClosedError, ChalkConfigError, ChalkInputError, ChalkSDKError
-from chalk_client._core.network import CertArg, VerifyArg, resolve_network
 from chalk_client._core.retry import DEFAULT_MAX_RETRIES, Idempotency, decide_retry, never_sent
 from chalk_client._core.routing import Route, route
 from chalk_client._core.token import DEFAULT_REFRESH_BUFFER, Clock, SystemClock, Token
@@ -67,6 +64,9 @@ from chalk_client._steps import (
 )
 
 if TYPE_CHECKING:
+    from chalk_client._api.offline_calls import _Where
+    from chalk_client._core.network import CertArg, VerifyArg
+
     pass
 
 logger = logging.getLogger("chalk_client.http")
@@ -130,6 +130,8 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
         self._token_retries = token_retries
         self._transport: _TransportT | None = transport
         self._sleep: _SleepT | None = sleep
+        from chalk_client._core.network import resolve_network  # ~6 ms of attrs classes: at first use
+
         self._network = resolve_network(
             proxy=proxy,
             verify=verify,
@@ -277,6 +279,8 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
         return rejected_credentials_hint(self._config)
 
     def _offline_where(self, environment: str | None, branch: str | None) -> _Where:
+        from chalk_client._api.offline_calls import _Where  # offline queries load only when used
+
         """Where an offline job's calls go: the call's environment and branch, else the client's branch."""
         return _Where(
             environment=_calls._header_string(environment, "environment"),
@@ -301,6 +305,8 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
         timeout: float | None,
     ) -> tuple[Call, _Where]:
         """The submit call of an offline query, and where the job's later calls go."""
+        from chalk_client._api import offline_calls as _offline  # loaded only when used
+
         _offline.check_wait_timeout(timeout)
         where = self._offline_where(environment, branch)
         call = _offline.submit_call(
@@ -453,48 +459,3 @@ def _effective_config(
             "resolve it with ChalkClientConfig.resolve() (which requires both) or pass them as arguments"
         )
     return config
-
-
-_CLIENT_ARGS_DOC = """
-    Every argument is optional; what is not given is resolved from the environment and the
-    ``chalk login`` file (see :class:`ChalkClientConfig` for the order).
-
-    Args:
-        client_id: The client id of a Chalk service token.
-        client_secret: Its secret. Never printed: masked in every repr and message.
-        api_server: The API server, ``https://api.chalk.ai`` by default.
-        environment: An environment id or name (any case); default: the token's primary environment.
-        branch: A branch to send every call to (on the API server).
-        deployment_tag: A deployment tag.
-        query_server: Where online queries go, overriding the token's engine URL.
-        config: An already resolved configuration; the arguments above override single fields.
-        allow_insecure_http: Allow credentials over plain ``http://`` to a non-loopback host.
-        refresh_buffer: Refresh the token this many seconds before it expires (default 60,
-            capped at half the token's lifetime).
-        token_timeout: Seconds the token exchange may take (default 10).
-        timeout: The timeout for API calls (default: 5 s to connect, 30 s to read); each call
-            can override it.
-        limits: Limits of each connection pool (``httpx.Limits``). A client keeps two pools,
-            alive across calls: one for the API server (API calls, the token exchange, result
-            downloads) and one for the query engines (online queries). Default: 100
-            connections, all of which may stay open when idle, for 30 s. A call waits for one
-            of ``max_connections`` slots (at most ``Timeout.pool``) before it reads the token it
-            sends, so no token expires in the queue.
-        max_retries: Retries after a failed attempt of a call that is safe to repeat (default 2).
-        proxy: A proxy URL for every call (``http://user:pass@proxy:3128``), overriding the
-            environment's. ``AsyncChalkClient`` can use ``http://`` proxies only.
-        verify: Verify TLS certificates: True (certifi's bundle, or ``SSL_CERT_FILE`` /
-            ``SSL_CERT_DIR`` under `trust_env`), False, a CA bundle file or directory, or an
-            ``ssl.SSLContext`` used as given.
-        cert: A client certificate for mutual TLS: a PEM file with its key, or a (certificate,
-            key) pair of files.
-        trust_env: Read ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``,
-            ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` (default True), as httpx does.
-        token_retries: Retries of a token exchange after a connection failure, a timeout, 408,
-            429 or 5xx, inside its single flight (default 2); rejected credentials are final.
-        transport: An httpx transport to send through, replacing the default one (httpx's for
-            ``ChalkClient``, aiohttp for ``AsyncChalkClient``); tests pass ``httpx.MockTransport``.
-        clock: Where the token layer reads time (tests pass a fake clock).
-        rand: A source of floats in [0, 1) for jitter (tests pass ``lambda: 0.0``).
-        sleep: How to wait between attempts (tests pass one that records the delays).
-"""

@@ -17,15 +17,12 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx
 
 from chalk_client._api import calls as _calls
-from chalk_client._api import offline_calls as _offline
 from chalk_client._api.calls import Call
-from chalk_client._api.offline_calls import ProgressCallback
 from chalk_client._api.results import OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
-from chalk_client._base import _CLIENT_ARGS_DOC, _BaseChalkClient
+from chalk_client._base import _BaseChalkClient
+from chalk_client._client_docs import CLIENT_ARGS_DOC
 from chalk_client._core.answers import Answer
-from chalk_client._core.steps import _Fetch
 from chalk_client._core.token import Token
-from chalk_client._io.files import fetch_file
 from chalk_client._io.fork import keep_inherited, reset_after_fork
 from chalk_client._io.pools import (
     USE_CLIENT_DEFAULT,
@@ -34,11 +31,14 @@ from chalk_client._io.pools import (
     UseClientDefault,
     pool_timeout_error,
 )
-from chalk_client._jobs import OfflineQuery
 from chalk_client._steps import _R, _Flow, _Parser, _Pause, _Send
 
 if TYPE_CHECKING:
     from chalk_openapi.models.token_response import TokenResponse
+
+    from chalk_client._api.offline_calls import ProgressCallback
+    from chalk_client._core.steps import _Fetch
+    from chalk_client._jobs import OfflineQuery
 
 __all__ = ["ChalkClient"]
 
@@ -57,7 +57,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
             print(result.get_value("user.name"))
     """
 
-    __doc__ = (__doc__ or "") + _CLIENT_ARGS_DOC
+    __doc__ = (__doc__ or "") + CLIENT_ARGS_DOC
 
     def _setup(self) -> None:
         # Two pools: the API server's (API calls, the token exchange, downloads) and the engines'
@@ -335,6 +335,9 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
             job = client.offline_query(input={"user.id": [1, 2]}, output=["user.credit_score"])
             frame = job.wait(timeout=600, on_progress=print).to_pandas()
         """
+        from chalk_client._api import offline_calls as _offline  # offline queries load only when used
+        from chalk_client._jobs import OfflineQuery
+
         call, where = self._offline_submission(
             input,
             output,
@@ -371,6 +374,9 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
             job = client.get_offline_query("job-id")
             print(job.status())
         """
+        from chalk_client._api import offline_calls as _offline
+        from chalk_client._jobs import OfflineQuery
+
         where = self._offline_where(environment, branch)
         call = _offline.revision_call(job_id, where)
         submitted = self._drive(self._flow(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
@@ -528,4 +534,6 @@ class _JobRunner:
 
     def fetch(self, fetch: _Fetch) -> int | Exception | None:
         """Download one result file through the API server's pool."""
+        from chalk_client._io.files import fetch_file
+
         return fetch_file(self._client._http.http, fetch)

@@ -25,7 +25,6 @@ import attrs
 import httpx
 
 from chalk_client._core.answers import Answer, parse_retry_after
-from chalk_client._core.network import certificate_failure
 
 __all__ = ["DEFAULT_MAX_RETRIES", "Idempotency", "RetryDecision", "decide_retry"]
 
@@ -100,6 +99,8 @@ def decide_retry(
     """Whether to retry after attempt number `attempt` ended with `outcome` (a non-2xx answer or a
     transport failure), and after how long."""
     if isinstance(outcome, httpx.TransportError):
+        from chalk_client._core.network import certificate_failure  # failures only: keeps the import lean
+
         if certificate_failure(outcome) is not None:
             return RetryDecision(
                 None, "the server's TLS certificate failed verification, which a retry will not fix"
