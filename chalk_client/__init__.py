@@ -24,7 +24,7 @@ from chalk_client._api.results import (
 )
 from chalk_client._async_client import AsyncChalkClient
 from chalk_client._client import ChalkClient
-from chalk_client._core.config import DEFAULT_API_SERVER, ChalkClientConfig
+from chalk_client._core.config import ChalkClientConfig
 from chalk_client._core.errors import (
     ChalkAPIStatusError,
     ChalkAuthenticationError,
@@ -51,6 +51,7 @@ from chalk_client._core.errors import (
     ChalkUnprocessableEntityError,
 )
 from chalk_client._core.token import Clock, SystemClock, Token, TokenState
+from chalk_client._core.urls import DEFAULT_API_SERVER
 from chalk_client._io.pools import USE_CLIENT_DEFAULT
 from chalk_client._version import __version__
 

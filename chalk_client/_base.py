@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal
 
 import httpx
 
-from chalk_client._api import calls as _calls
+from chalk_client._api.arguments import _header_string
 from chalk_client._api.calls import Call
 from chalk_client._core.answers import Answer, error_for_status, parse_model, transport_error
 from chalk_client._core.auth import replay_after_401
@@ -283,8 +283,8 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
 
         """Where an offline job's calls go: the call's environment and branch, else the client's branch."""
         return _Where(
-            environment=_calls._header_string(environment, "environment"),
-            branch=_calls._header_string(branch, "branch") or self._config.branch,
+            environment=_header_string(environment, "environment"),
+            branch=_header_string(branch, "branch") or self._config.branch,
         )
 
     def _offline_submission(

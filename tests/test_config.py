@@ -1,4 +1,5 @@
-"""Tests for chalk_client._core.config: precedence, the login file, errors, URL rules, masking, copies.
+"""Tests for chalk_client._core.config and the modules it reads with (sources, login_file, urls):
+precedence, the login file, errors, URL rules, masking, copies.
 
 Every test passes `environ=` and `cwd=` built under `tmp_path`: the real HOME and variables are never read.
 """
@@ -12,8 +13,9 @@ import attrs
 import pytest
 import yaml
 
-from chalk_client._core.config import DEFAULT_API_SERVER, ChalkClientConfig
+from chalk_client._core.config import ChalkClientConfig
 from chalk_client._core.errors import ChalkConfigError
+from chalk_client._core.urls import DEFAULT_API_SERVER
 
 SECRET = "sk-TOPSECRET-7f3a9c"
 

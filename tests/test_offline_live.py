@@ -239,7 +239,7 @@ def test_cli_offline_query_without_wait_prints_how_to_follow(
 def test_cli_progress_bar_on_a_terminal() -> None:
     import io
 
-    from chalk_client._cli.main import ProgressPrinter
+    from chalk_client._cli.commands_offline import ProgressPrinter
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

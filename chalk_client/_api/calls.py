@@ -3,32 +3,43 @@
 A builder turns a method's arguments into a :class:`Call` (method, path, encoded body, routing and
 retry facts) or raises :class:`ChalkInputError` before anything is sent. A parser turns the 2xx
 answer into the result type. Neither does I/O: both clients use the same ones, and a test checks
-that each request matches what the generated ``chalk_openapi`` endpoint would send for it.
+that each request matches what the generated ``chalk_openapi`` endpoint would send for it. The
+argument checks and the JSON encoding they share are in :mod:`chalk_client._api.arguments`.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-import math
 import urllib.parse
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import attrs
 import httpx
 
+from chalk_client._api.arguments import (
+    _aware,
+    _bool,
+    _column,
+    _feature_mapping,
+    _header_string,
+    _is_number,
+    _string,
+    _string_map,
+    _strings,
+    _time,
+    encode_json,
+)
 from chalk_client._api.results import OnlineQueryResult, QueryMeta, ResolverRun, UploadResult, WhoAmI
 from chalk_client._core.answers import MODEL_ERRORS, Answer, invalid_response, json_object, parse_model
 from chalk_client._core.errors import REDACTED, ChalkInputError, ChalkResultError
-from chalk_client._core.header import is_header_value
 from chalk_client._core.retry import Idempotency
 from chalk_client._core.routing import Plane, Route
-from chalk_client._core.token import opt_str, parse_rfc3339
+from chalk_client._core.token import opt_str
 
-__all__ = ["Call", "build_request", "encode_json"]
+__all__ = ["Call", "build_request"]
 
 QUERY_ONLINE_PATH: Final = "/v1/query/online"
 UPLOAD_FEATURES_PATH: Final = "/v1/upload_features"
@@ -375,136 +386,7 @@ def parse_run(call: Call, response: Answer, secrets: Iterable[str | None]) -> Re
 
 
 # ---------------------------------------------------------------------------------------------------
-# Encoding and argument checks
-
-
-def encode_json(body: Any, what: str) -> bytes:  # noqa: ANN401 - any JSON-able value
-    """Compact UTF-8 JSON; datetimes and dates as ISO 8601, array scalars as Python numbers."""
-    try:
-        return json.dumps(
-            body, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_default
-        ).encode()
-    except ChalkInputError:
-        raise
-    except (TypeError, ValueError, RecursionError) as err:
-        raise ChalkInputError(f"{what} cannot be sent as JSON: {err}") from None
-
-
-def _default(value: object) -> Any:  # noqa: ANN401 - any JSON-able value
-    if isinstance(value, datetime):
-        return _aware(value, "a datetime value").isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    item = getattr(value, "item", None)  # numpy and similar scalars
-    if callable(item) and getattr(value, "shape", None) == ():
-        return item()
-    tolist = getattr(value, "tolist", None)  # numpy arrays, pandas Series
-    if callable(tolist):
-        return tolist()
-    raise TypeError(
-        f"a value of type {type(value).__name__} is not JSON (use str, int, float, bool, None, lists, dicts)"
-    )
-
-
-def _feature_mapping(value: object, name: str) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ChalkInputError(
-            f"{name} must be a mapping of feature name to value, got {type(value).__name__}"
-        )
-    for key in value:
-        if not isinstance(key, str) or not key:
-            raise ChalkInputError(f"{name} keys must be non-empty feature names (str), got {key!r}")
-    return dict(value)
-
-
-def _column(value: object, name: str) -> list[Any]:
-    if isinstance(value, set | frozenset):
-        raise ChalkInputError(f"input[{name!r}] is a set, which has no order; pass a list")
-    if isinstance(value, str | bytes | bytearray | Mapping) or not _is_iterable_column(value):
-        return [value]  # a scalar (or a struct value): a column of one
-    tolist = getattr(value, "tolist", None)
-    if callable(tolist):
-        listed = tolist()
-        if isinstance(listed, list):
-            return listed
-    try:
-        return list(value)  # type: ignore[call-overload,no-any-return]
-    except TypeError as err:
-        raise ChalkInputError(f"input[{name!r}] is not a column of values: {err}") from None
-
-
-def _is_iterable_column(value: object) -> bool:
-    if isinstance(value, list | tuple | Sequence):
-        return True
-    # Array-likes (numpy, pandas) count as columns, except zero-dimensional arrays (shape ()).
-    return hasattr(value, "__len__") and hasattr(value, "__iter__") and getattr(value, "shape", None) != ()
-
-
-def _strings(value: object, name: str) -> list[str]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ChalkInputError(f"{name} must be a list of strings, got {type(value).__name__}")
-    items = list(value)
-    for item in items:
-        if not isinstance(item, str) or not item:
-            raise ChalkInputError(f"{name} must hold non-empty strings, got {item!r}")
-    return items
-
-
-def _string_map(value: object, name: str) -> dict[str, str]:
-    if not isinstance(value, Mapping):
-        raise ChalkInputError(f"{name} must be a mapping of str to str, got {type(value).__name__}")
-    for key, item in value.items():
-        if not isinstance(key, str) or not isinstance(item, str):
-            raise ChalkInputError(
-                f"{name} must map str to str (e.g. {{'user.name': '1h'}}), got {key!r}: {item!r}"
-            )
-    return dict(value)
-
-
-def _string(value: object, name: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ChalkInputError(f"{name} must be a non-empty string, got {value!r}")
-    return value
-
-
-def _optional_string(value: object, name: str) -> str | None:
-    return None if value is None else _string(value, name)
-
-
-def _header_string(value: object, name: str) -> str | None:
-    """An optional argument that travels in an HTTP header: printable ASCII only."""
-    text = _optional_string(value, name)
-    if text is not None and not is_header_value(text):
-        raise ChalkInputError(
-            f"{name} {text!r} is sent in an HTTP header, which carries printable ASCII only"
-        )
-    return text
-
-
-def _bool(value: object, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise ChalkInputError(f"{name} must be True or False, got {value!r}")
-    return value
-
-
-def _aware(value: object, name: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise ChalkInputError(f"{name} must be a datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ChalkInputError(
-            f"{name} is a naive datetime ({value.isoformat()}); give it a time zone, "
-            "e.g. datetime.now(timezone.utc), so the SDK does not have to guess"
-        )
-    return value
-
-
-def _time(value: object, name: str) -> datetime:
-    if isinstance(value, str):
-        parsed = parse_rfc3339(value)
-        if parsed is None:
-            raise ChalkInputError(f"{name} {value!r} is not an ISO 8601 time with a UTC offset")
-        return parsed
-    return _aware(value, name)
+# Error objects in answers (also read by the offline parsers)
 
 
 def _chalk_error(raw: object, response: Answer, where: str, secrets: Iterable[str | None] = ()) -> Any:  # noqa: ANN401 - a ChalkError
@@ -522,12 +404,3 @@ def _chalk_error(raw: object, response: Answer, where: str, secrets: Iterable[st
                     error.message = error.message.replace(secret, REDACTED)
             return error
     raise invalid_response(response, f"{where} is not a ChalkError object (code and message strings)")
-
-
-def _is_number(value: object) -> bool:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int too large for a float
-        return False

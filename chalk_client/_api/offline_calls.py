@@ -29,15 +29,8 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import attrs
 
-from chalk_client._api.calls import (
-    Call,
-    _bool,
-    _chalk_error,
-    _string,
-    _strings,
-    _time,
-    encode_json,
-)
+from chalk_client._api.arguments import _bool, _string, _strings, _time, encode_json
+from chalk_client._api.calls import Call, _chalk_error
 from chalk_client._api.offline_input import offline_input
 from chalk_client._core.answers import Answer, invalid_response, json_object
 from chalk_client._core.errors import ChalkInputError, ChalkResultError

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from chalk_client._api.calls import _aware, _column
+from chalk_client._api.arguments import _aware, _column
 from chalk_client._core.errors import ChalkInputError
 
 __all__ = ["offline_input"]

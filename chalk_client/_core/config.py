@@ -3,31 +3,26 @@
 :meth:`ChalkClientConfig.resolve` reads every source (arguments, ``CHALK_*`` variables, the file that
 ``chalk login`` writes, defaults) and records in ``sources`` where each value came from, so that
 ``chalk-client config`` can show it. Every problem is a :class:`ChalkConfigError` whose message names
-the source and the fix. No message and no ``repr`` ever contains the client secret; a YAML error never
-quotes the file, because the line it would quote may hold a secret.
+the source and the fix. No message and no ``repr`` ever contains the client secret.
 """
 
 from __future__ import annotations
 
 import enum
-import ipaddress
 import os
-import re
 import types
-import urllib.parse
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Final
 
 import attrs
 
 from chalk_client._core.errors import ChalkConfigError
 from chalk_client._core.header import is_header_value
+from chalk_client._core.login_file import _LoginLookup, _read_login_file
+from chalk_client._core.sources import _VARIABLES, _clean, _from_variables, _variable_names, describe_source
+from chalk_client._core.urls import DEFAULT_API_SERVER, normalize_url
 
-__all__ = ["DEFAULT_API_SERVER", "ChalkClientConfig"]
-
-DEFAULT_API_SERVER: Final = "https://api.chalk.ai"
-"""The API server used when no source names one."""
+__all__ = ["ChalkClientConfig"]
 
 _MASK: Final = "********"
 
@@ -45,37 +40,6 @@ _URL_FIELDS: Final = ("api_server", "query_server")
 # Sent as they are in HTTP headers (X-Chalk-Client-Id, X-Chalk-Branch-Id, X-Chalk-Deployment-Tag),
 # which carry printable ASCII only.
 _HEADER_FIELDS: Final = ("client_id", "branch", "deployment_tag")
-
-# Field -> variables, highest first. Each is also read with a leading underscore, after every plain
-# name: the official clients accept ``_CHALK_*``, and the plain name wins.
-# CHALK_ACTIVE_ENVIRONMENT is what the Rust, Go and Java clients read; chalkpy reads CHALK_ENVIRONMENT.
-_VARIABLES: Final[Mapping[str, tuple[str, ...]]] = {
-    "client_id": ("CHALK_CLIENT_ID",),
-    "client_secret": ("CHALK_CLIENT_SECRET",),
-    "api_server": ("CHALK_API_SERVER",),
-    "environment": ("CHALK_ACTIVE_ENVIRONMENT", "CHALK_ENVIRONMENT"),
-    "branch": ("CHALK_BRANCH_ID",),
-    "deployment_tag": ("CHALK_DEPLOYMENT_TAG",),
-    "query_server": ("CHALK_QUERY_SERVER",),
-}
-
-# Key in a ``tokens`` entry of the login file -> field. Other keys (``name``, ...) are ignored.
-_FILE_KEYS: Final[Mapping[str, str]] = {
-    "clientId": "client_id",
-    "clientSecret": "client_secret",
-    "apiServer": "api_server",
-    "activeEnvironment": "environment",
-    "queryServer": "query_server",
-    "branch": "branch",
-    "deploymentTag": "deployment_tag",
-}
-_FIELD_FILE_KEYS: Final[Mapping[str, str]] = {field: key for key, field in _FILE_KEYS.items()}
-
-_LOGIN_FILE_NAMES: Final = (".chalk.yml", ".chalk.yaml")  # the second only when the first is absent
-_PROJECT_FILE_NAMES: Final = ("chalk.yaml", "chalk.yml")  # a folder holding one is a project root
-_DEFAULT_ENTRY: Final = "default"
-
-_HAS_SCHEME: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 class _NotGiven(enum.Enum):
@@ -326,21 +290,6 @@ def _resolve(
     return _build(values, sources, allow_insecure_http=allow_insecure_http, insecure_source=insecure_source)
 
 
-def describe_source(field: str, source: str) -> str:
-    """A recorded source as a message names it: ``"argument"`` becomes ``"the client_id= argument"``;
-    a variable, an option or the login file stays as it is."""
-    if source == "argument":
-        return f"the {field}= argument"
-    if source == "default":
-        return "the default"
-    return source
-
-
-def environment_variables() -> tuple[str, ...]:
-    """The variables that set the environment, highest first (``_CHALK_*`` ones last)."""
-    return _variable_names("environment")
-
-
 def _build(
     values: Mapping[str, str],
     sources: Mapping[str, str],
@@ -377,206 +326,6 @@ def _build(
         allow_insecure_http=allow_insecure_http,
         sources=sources,
     )
-
-
-def _clean(raw: object, where: str) -> str | None:
-    """A value stripped of surrounding whitespace, None when unset or blank. Never quotes the value."""
-    if raw is None:
-        return None
-    if not isinstance(raw, str):
-        raise ChalkConfigError(f"{where} must be a string, got {type(raw).__name__}")
-    return raw.strip() or None
-
-
-def _variable_names(name: str) -> tuple[str, ...]:
-    plain = _VARIABLES[name]
-    return (*plain, *(f"_{variable}" for variable in plain))
-
-
-def _from_variables(env: Mapping[str, str], name: str) -> tuple[str, str] | None:
-    """The value of field `name` from the first variable that has one, and that variable's name."""
-    for variable in _variable_names(name):
-        value = _clean(env.get(variable), f"the variable {variable}")
-        if value is not None:
-            return value, variable
-    return None
-
-
-def normalize_url(name: str, value: str, source: str, allow_insecure_http: bool) -> str:
-    """`value` with ``https://`` added when it has no scheme and no trailing ``/``; or an error."""
-    where = f"{name} {value!r} (from {source})"
-    url = value if _HAS_SCHEME.match(value) else f"https://{value}"
-    try:
-        parts = urllib.parse.urlsplit(url)
-        host = parts.hostname
-        _ = parts.port  # raises ValueError when the port is not a number in range
-    except ValueError as err:
-        raise ChalkConfigError(f"{where} is not a valid URL: {err}") from err
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise ChalkConfigError(f"{where} must be an https:// URL, not {scheme}://")
-    if not host:
-        raise ChalkConfigError(f"{where} has no host; expected a URL like {DEFAULT_API_SERVER}")
-    if scheme == "http" and not allow_insecure_http and not _is_loopback(host):
-        raise ChalkConfigError(
-            f"{where} uses plain http:// to a host that is not loopback, which would send the client "
-            "secret and tokens unencrypted. Use https://, or pass allow_insecure_http=True if you mean it."
-        )
-    url = url.rstrip("/")
-    import httpx
-
-    try:
-        httpx.URL(url)  # stricter than urlsplit: control characters, hosts that are not IDNA
-    except httpx.InvalidURL as err:
-        raise ChalkConfigError(f"{where} is not a valid URL: {err}") from err
-    return url
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-# ---------------------------------------------------------------------------------------------------
-# The login file
-
-
-@attrs.frozen
-class _LoginLookup:
-    """What reading the login file found, and what it tried: the missing-credentials message uses both."""
-
-    path: Path  # the file read, or the first name tried when none exists
-    exists: bool
-    also_tried: Path | None  # the .chalk.yaml tried because the .chalk.yml did not exist
-    keys_tried: tuple[str, ...]  # the tokens[...] keys looked for, in order
-    key: str | None  # the entry used
-    values: Mapping[str, str]
-
-    @property
-    def source(self) -> str:
-        return f"{self.path} (tokens[{self.key}])"
-
-    def describe(self, name: str) -> str:
-        """Why this file gave no value for field `name`."""
-        if not self.exists:
-            text = f"the file {self.path} (does not exist"
-            if self.also_tried is not None:
-                text += f"; nor does {self.also_tried}"
-            return text + ")"
-        if self.key is None:
-            keys = " nor ".join(f"tokens[{key}]" for key in self.keys_tried)
-            return f"the file {self.path} (exists, but has no entry {keys})"
-        return f"the file {self.path}, entry tokens[{self.key}] (has no {_FIELD_FILE_KEYS[name]})"
-
-
-def _login_folder(env: Mapping[str, str]) -> Path:
-    xdg = (env.get("XDG_CONFIG_HOME") or "").strip()
-    # The XDG spec says a relative path is invalid and must be ignored.
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg)
-    home = (env.get("HOME") or "").strip()
-    if home:
-        return Path(home)
-    try:
-        return Path.home()
-    except RuntimeError:  # no HOME and no password entry: then no file, as if ~ did not exist
-        return Path("~")
-
-
-def _read_login_file(env: Mapping[str, str], cwd: str | os.PathLike[str] | None) -> _LoginLookup:
-    folder = _login_folder(env)
-    first = folder / _LOGIN_FILE_NAMES[0]
-    path, also_tried = first, None
-    if not _exists(first):
-        also_tried = folder / _LOGIN_FILE_NAMES[1]
-        if not _exists(also_tried):
-            return _LoginLookup(first, False, also_tried, (), None, {})
-        path = also_tried
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise ChalkConfigError(f"Cannot read the Chalk login file {path}: {err.strerror or err}") from err
-    tokens = _parse_tokens(path, data)
-    keys = (*_project_keys(cwd), _DEFAULT_ENTRY)
-    for key in keys:
-        entry = tokens.get(key)
-        if entry is None:
-            continue
-        if not isinstance(entry, Mapping):
-            raise ChalkConfigError(
-                f"In {path}, tokens[{key}] must be a mapping of clientId, clientSecret, ...; "
-                f"got {type(entry).__name__}"
-            )
-        values: dict[str, str] = {}
-        for file_key, name in _FILE_KEYS.items():
-            value = _clean(entry.get(file_key), f"In {path}, tokens[{key}].{file_key}")
-            if value is not None:
-                values[name] = value
-        return _LoginLookup(path, True, also_tried, keys, key, values)
-    return _LoginLookup(path, True, also_tried, keys, None, {})
-
-
-def _exists(path: Path) -> bool:
-    try:
-        path.stat()
-    except (FileNotFoundError, NotADirectoryError):
-        return False
-    except OSError as err:
-        raise ChalkConfigError(f"Cannot read the Chalk login file {path}: {err.strerror or err}") from err
-    return True
-
-
-def _parse_tokens(path: Path, data: bytes) -> Mapping[object, object]:
-    """The file's ``tokens`` mapping (empty when absent or null). Errors never quote the file."""
-    import yaml  # here, not at the top: most clients never read a login file
-
-    try:
-        document = yaml.safe_load(data)
-    # Any failure to parse is the file's fault, whatever yaml raised: a scanner error, a bad encoding,
-    # or a ValueError from an impossible date such as 2024-13-45. `from None`: yaml's own message
-    # quotes the offending line, which may hold the secret, and a chained cause would print it.
-    except Exception as err:
-        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if isinstance(mark, yaml.Mark) else ""
-        raise ChalkConfigError(
-            f"The Chalk login file {path} is not valid YAML{at}. Fix it, or run `chalk login` again."
-        ) from None
-    if document is None:
-        return {}
-    if not isinstance(document, Mapping):
-        raise ChalkConfigError(
-            f"The Chalk login file {path} must be a mapping with a `tokens` key; "
-            f"got {type(document).__name__}"
-        )
-    tokens = document.get("tokens")
-    if tokens is None:
-        return {}
-    if not isinstance(tokens, Mapping):
-        raise ChalkConfigError(
-            f"In {path}, tokens must be a mapping from project folder to credentials; "
-            f"got {type(tokens).__name__}"
-        )
-    return tokens
-
-
-def _project_keys(cwd: str | os.PathLike[str] | None) -> tuple[str, ...]:
-    """The ``tokens`` keys for the project root above `cwd`: its absolute path, then its real path."""
-    try:
-        start = Path(os.path.abspath(os.getcwd() if cwd is None else cwd))
-        for folder in (start, *start.parents):
-            if any((folder / name).is_file() for name in _PROJECT_FILE_NAMES):
-                keys = [str(folder)]
-                real = os.path.realpath(folder)
-                if real != keys[0]:
-                    keys.append(real)
-                return tuple(keys)
-    except OSError:
-        pass  # an unreadable or deleted folder: no project root, so the default entry
-    return ()
 
 
 def _missing_credentials_message(missing: list[str], login: _LoginLookup) -> str:

@@ -23,10 +23,12 @@ import enum
 
 import attrs
 
-from chalk_client._core.config import ChalkClientConfig, describe_source, environment_variables, normalize_url
+from chalk_client._core.config import ChalkClientConfig
 from chalk_client._core.errors import ChalkEnvironmentError
 from chalk_client._core.header import is_header_value
+from chalk_client._core.sources import describe_source, environment_variables
 from chalk_client._core.token import Token
+from chalk_client._core.urls import normalize_url
 
 __all__ = ["Plane", "Route", "resolve_environment", "route"]
 

@@ -1,0 +1,174 @@
+"""The command's argument parser: every command, its options and their types, and the ``--help`` epilog."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from chalk_client._cli.commands import _config, _query, _token, _upload, _whoami
+from chalk_client._cli.commands_offline import _offline_query
+from chalk_client._cli.commands_server import _demo, _dev_server
+from chalk_client._cli.errors import EXIT_CODES, EXIT_USAGE
+from chalk_client._version import __version__
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors as one ``error:`` line and :data:`EXIT_USAGE`."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {message} (see `{self.prog} --help`)\n")
+
+
+def _epilog() -> str:
+    lines = ["exit status:"]
+    lines += [f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items()]
+    return "\n".join(lines)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 1 to 65535, or 0 for a free one")
+    return port
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0 seconds")
+    return seconds
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="chalk-client",
+        description=(
+            "The chalk-client SDK's command line: query and upload features, inspect configuration "
+            "and tokens, run a local server."
+        ),
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"chalk-client {__version__}")
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    def connection_options(sub: argparse.ArgumentParser) -> None:
+        # No --client-secret: a secret on the command line shows up in `ps` and shell history.
+        sub.add_argument(
+            "--client-id",
+            help="overrides CHALK_CLIENT_ID and the chalk login file (the secret: CHALK_CLIENT_SECRET)",
+        )
+        sub.add_argument("--api-server", help="overrides CHALK_API_SERVER (default https://api.chalk.ai)")
+        sub.add_argument("--environment", help="an environment id or name")
+        sub.add_argument("--branch", help="send every call to this branch")
+        sub.add_argument(
+            "--allow-insecure-http",
+            action="store_true",
+            help="allow credentials over plain http:// to a non-loopback host",
+        )
+
+    query = commands.add_parser("query", help="compute or look up feature values for one entity")
+    connection_options(query)
+    query.add_argument(
+        "--input",
+        action="append",
+        required=True,
+        metavar="FEATURE=VALUE",
+        help="a known value, e.g. user.id=1 (repeat for more; VALUE is read as JSON when it parses)",
+    )
+    query.add_argument(
+        "--output", action="append", required=True, metavar="FEATURE", help="a feature to return"
+    )
+    query.add_argument(
+        "--include-meta", action="store_true", help="show the resolver and cache hit of each value"
+    )
+    query.add_argument("--query-name", help="a named query")
+    query.add_argument("--json", action="store_true", help="print the answer as JSON")
+    query.set_defaults(run=_query)
+
+    upload = commands.add_parser("upload", help="write feature values")
+    connection_options(upload)
+    upload.add_argument(
+        "--input",
+        action="append",
+        required=True,
+        metavar="FEATURE=VALUE",
+        help="a value, e.g. user.id=1 --input user.name=Ada; repeat a feature for more rows",
+    )
+    upload.set_defaults(run=_upload)
+
+    _offline_parser(commands, connection_options)
+
+    whoami = commands.add_parser("whoami", help="show the identity behind the credentials")
+    connection_options(whoami)
+    whoami.set_defaults(run=_whoami)
+
+    token = commands.add_parser(
+        "token", help="exchange credentials and show the token's environments and expiry"
+    )
+    connection_options(token)
+    token.add_argument("--show-token", action="store_true", help="print the access token itself")
+    token.set_defaults(run=_token)
+
+    config = commands.add_parser("config", help="show each resolved setting and where it came from")
+    connection_options(config)
+    config.set_defaults(run=_config)
+
+    server = commands.add_parser(
+        "dev-server", help="run a Chalk-compatible server on 127.0.0.1 until Ctrl-C or SIGTERM"
+    )
+    server.add_argument("--port", type=_port, default=0, help="port to listen on (default: a free one)")
+    server.add_argument("--token-lifetime", type=_seconds, default=3600.0, help="seconds a token lives")
+    server.set_defaults(run=_dev_server)
+
+    demo = commands.add_parser("demo", help="a tour of the SDK against a local server")
+    demo.add_argument("--token-lifetime", type=_seconds, default=4.0, help="seconds a demo token lives")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _offline_parser(
+    commands: Any,  # noqa: ANN401 - argparse's private _SubParsersAction
+    connection_options: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    offline = commands.add_parser(
+        "offline-query", help="build a dataset in the background; wait for it and save it as parquet"
+    )
+    connection_options(offline)
+    source = offline.add_mutually_exclusive_group()
+    source.add_argument(
+        "--input-file",
+        metavar="CSV",
+        help="input rows: a header of feature names, then one row per entity (cells read as JSON when they parse)",
+    )
+    source.add_argument("--job-id", help="follow a job submitted earlier instead of submitting one")
+    offline.add_argument(
+        "--output", action="append", default=[], metavar="FEATURE", help="a feature to compute"
+    )
+    offline.add_argument(
+        "--required-output",
+        action="append",
+        default=[],
+        metavar="FEATURE",
+        help="rows without it are dropped",
+    )
+    offline.add_argument("--dataset-name", help="name the dataset")
+    offline.add_argument("--max-samples", type=int, help="keep at most this many rows")
+    offline.add_argument("--wait", action="store_true", help="wait for the job, then save its results")
+    offline.add_argument("--timeout", type=float, help="with --wait: seconds to wait at most")
+    offline.add_argument(
+        "--cancel-on-timeout", action="store_true", help="with --timeout: cancel the job when time runs out"
+    )
+    offline.add_argument(
+        "--out",
+        metavar="PATH",
+        help="with --wait: a .parquet file (default <job id>.parquet), or a directory for the raw parts",
+    )
+    offline.set_defaults(run=_offline_query)
