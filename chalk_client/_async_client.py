@@ -74,11 +74,17 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
         self._owner_pid = None  # the pools reset themselves (PerLoopAsyncClient)
 
     async def get_token(self) -> Token:
-        """A valid access token, from the cache or from a new exchange (see ``ChalkClient.get_token``).
+        """A valid access token, from the cache or from a new exchange.
 
         Example::
 
             token = await client.get_token()
+            print(token.primary_environment, token.expires_at)
+
+        Raises:
+            ChalkAuthenticationError: the credentials were rejected.
+            ChalkUnavailableError: the token server or the network failed; try again later.
+            ChalkInvalidResponseError: the token server's answer did not parse.
         """
         return await self._tokens.aget(self._exchange)
 

@@ -335,7 +335,19 @@ class AsyncOfflineQuery(_OfflineQueryBase):
         *,
         cancel_on_timeout: bool = False,
     ) -> Self:
-        """Wait until the job has finished successfully (see :meth:`OfflineQuery.wait`)."""
+        """Wait until the job has finished successfully; returns this handle, for chaining.
+
+        Args:
+            timeout: Seconds to wait at most (None: no limit).
+            on_progress: Called with an :class:`OfflineQueryStatus` whenever it changes (default:
+                the one given to ``offline_query``); a plain function or a coroutine function.
+            cancel_on_timeout: Cancel the job when the timeout passes (by default it keeps running).
+
+        Raises:
+            ChalkOfflineQueryError: the job failed or was cancelled (``job_id``, ``errors``).
+            ChalkOfflineQueryTimeoutError: it did not finish within `timeout`.
+            ChalkUnavailableError: polling failed too many times in a row.
+        """
         await self._run(self._wait(timeout, on_progress, cancel_on_timeout, self._runner.monotonic))
         return self
 
@@ -351,7 +363,14 @@ class AsyncOfflineQuery(_OfflineQueryBase):
         return list(await self._run(self._urls(self._runner.monotonic)))
 
     async def download(self, directory: str | os.PathLike[str]) -> list[Path]:
-        """Download the result's parquet files (see :meth:`OfflineQuery.download`)."""
+        """Download the result's parquet files into `directory` (created if needed).
+
+        Files are named ``<job_id>-00000.parquet`` and so on, written under a temporary name and
+        renamed once complete; if any file fails, none is left behind.
+
+        Raises:
+            ChalkDownloadError: a file could not be downloaded after the retries.
+        """
         runner = self._runner
         paths: list[Path] = await self._run(
             self._download(

