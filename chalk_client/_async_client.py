@@ -454,13 +454,8 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             elif not await acquire_within(slots, send.timeout.pool):
                 return pool_timeout_error(send.timeout.pool, send.url)
         try:
-            token = self._tokens.peek()
-            if token is not send.token:
-                if token is None:
-                    token, exchanged = await self._tokens.aacquire(self._exchange)
-                else:
-                    exchanged = False
-                self._bind(send, token, exchanged)
+            if self._rebind_to_cached(send):
+                self._bind(send, *(await self._tokens.aacquire(self._exchange)))
             try:
                 if pool.aio is not None:
                     call = send.call

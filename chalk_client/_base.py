@@ -383,6 +383,19 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
             yield _Pause(decision.delay)
             send.exchanged = False  # the next attempt reads the cache anew
 
+    def _rebind_to_cached(self, send: _Send) -> bool:
+        """Point `send` at the cached token if it is fresh and newer; True if the driver must acquire one.
+
+        Called once a call has its slot: the token it was routed with may have been refreshed (or
+        may have expired) while it queued.
+        """
+        token = self._tokens.peek()
+        if token is None:
+            return True
+        if token is not send.token:
+            self._bind(send, token, False)
+        return False
+
     def _bind(self, send: _Send, token: Token, exchanged: bool) -> None:
         """Point `send` at `token` (read when the call got its slot), and at the route it implies."""
         if token is send.token:

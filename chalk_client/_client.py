@@ -440,13 +440,8 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
             if not slots.acquire(timeout=wait):
                 return pool_timeout_error(wait, send.url)
         try:
-            token = self._tokens.peek()
-            if token is not send.token:
-                if token is None:
-                    token, exchanged = self._tokens.acquire(self._exchange)
-                else:
-                    exchanged = False
-                self._bind(send, token, exchanged)
+            if self._rebind_to_cached(send):
+                self._bind(send, *(self._tokens.acquire(self._exchange)))
             try:
                 if pool.session is not None:
                     call = send.call

@@ -14,8 +14,8 @@ MAX_LINES = 500
 # Modules still over the limit, each capped at its size today so it can only shrink; splitting
 # them is the rest of the "One request core" work. Remove an entry once its module is split.
 OVERSIZE = {
-    "_client.py": 539,
-    "_async_client.py": 533,
+    "_client.py": 534,
+    "_async_client.py": 528,
 }
 
 
