@@ -24,7 +24,8 @@ from chalk_client._api.results import (
 )
 from chalk_client._async_client import AsyncChalkClient
 from chalk_client._client import ChalkClient
-from chalk_client._core.config import ChalkClientConfig
+from chalk_client._core.config import ChalkClientConfig, describe_network
+from chalk_client._core.defaults import USE_CLIENT_DEFAULT
 from chalk_client._core.errors import (
     ChalkAPIStatusError,
     ChalkAuthenticationError,
@@ -49,25 +50,31 @@ from chalk_client._core.errors import (
     ChalkTimeoutError,
     ChalkUnavailableError,
     ChalkUnprocessableEntityError,
+    describe_chalk_error,
 )
 from chalk_client._core.token import Clock, SystemClock, Token, TokenState
 from chalk_client._core.urls import DEFAULT_API_SERVER
-from chalk_client._io.pools import USE_CLIENT_DEFAULT
 from chalk_client._version import __version__
 
 if _typing.TYPE_CHECKING:
     from chalk_client._api.offline_calls import OfflineQueryStatus
-    from chalk_client._jobs import AsyncOfflineQuery, OfflineQuery
+    from chalk_client._async_jobs import AsyncOfflineQuery
+    from chalk_client._jobs import OfflineQuery
 
 # Offline queries load on first use (about a tenth of `import chalk_client`, which most services
 # never need): these names resolve here when first asked for.
 
 
 def __getattr__(name: str) -> _typing.Any:  # noqa: ANN401 - one of the offline-query classes
-    if name in ("OfflineQuery", "AsyncOfflineQuery"):
-        from chalk_client import _jobs
+    value: object
+    if name == "OfflineQuery":
+        from chalk_client._jobs import OfflineQuery
 
-        value = getattr(_jobs, name)
+        value = OfflineQuery
+    elif name == "AsyncOfflineQuery":
+        from chalk_client._async_jobs import AsyncOfflineQuery
+
+        value = AsyncOfflineQuery
     elif name == "OfflineQueryStatus":
         from chalk_client._api import offline_calls
 
@@ -122,4 +129,6 @@ __all__ = [
     "UploadResult",
     "WhoAmI",
     "__version__",
+    "describe_chalk_error",
+    "describe_network",
 ]

@@ -1,11 +1,13 @@
-"""``AsyncChalkClient``: the asyncio client, the twin of :class:`~chalk_client.ChalkClient`,
-driving the same shared decisions (:mod:`chalk_client._base`) with ``await``.
+"""``AsyncChalkClient``: the asyncio client.
+
+Written by hand; ``scripts/unasync`` generates its twin, ``ChalkClient`` in ``chalk_client._client``,
+from this file (``scripts/unasync --check`` fails when they drift). Each method builds its call
+(:mod:`chalk_client._api.calls`) and has the client's driver (``chalk_client._io.drivers``) run the
+call's flow (:class:`chalk_client._api.flow.CallFlows`).
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
@@ -15,63 +17,27 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx
 
 from chalk_client._api import calls as _calls
-from chalk_client._api.calls import Call
 from chalk_client._api.results import OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
 from chalk_client._base import _BaseChalkClient
-from chalk_client._client_docs import CLIENT_ARGS_DOC
-from chalk_client._core.answers import Answer
+from chalk_client._client_docs import ASYNC_CLIENT_DOC, CLIENT_ARGS_DOC
+from chalk_client._core.defaults import USE_CLIENT_DEFAULT, TimeoutArg, UseClientDefault
 from chalk_client._core.token import Token
-from chalk_client._io.fork import reset_after_fork
-from chalk_client._io.pools import (
-    USE_CLIENT_DEFAULT,
-    AsyncPool,
-    PerLoopAsyncClient,
-    TimeoutArg,
-    UseClientDefault,
-    pool_timeout_error,
-)
-from chalk_client._steps import _R, _Flow, _Parser, _Pause, _Send, acquire_within
+from chalk_client._io.drivers import AsyncDriver
 
 if TYPE_CHECKING:
-    from chalk_openapi.models.token_response import TokenResponse
-
     from chalk_client._api.offline_calls import ProgressCallback
-    from chalk_client._core.steps import _Fetch
-    from chalk_client._jobs import AsyncOfflineQuery
+    from chalk_client._async_jobs import AsyncOfflineQuery
 
 __all__ = ["AsyncChalkClient"]
 
-logger = logging.getLogger("chalk_client.http")
-
 
 class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[float], Awaitable[None]]]):
-    """The asyncio Chalk client; one instance serves many tasks, and successive event loops.
+    __doc__ = ASYNC_CLIENT_DOC + CLIENT_ARGS_DOC
+    _TRANSPORT = AsyncDriver.TRANSPORT
+    _driver: AsyncDriver
 
-    Example::
-
-        import asyncio
-        from chalk_client import AsyncChalkClient
-
-        async def main() -> None:
-            async with AsyncChalkClient() as client:
-                result = await client.query(input={"user.id": 1}, output=["user.name"])
-                print(result.get_value("user.name"))
-
-        asyncio.run(main())
-    """
-
-    __doc__ = (__doc__ or "") + CLIENT_ARGS_DOC
-    _TRANSPORT = "aiohttp"
-
-    def _setup(self) -> None:
-        self._http = PerLoopAsyncClient(self._new_http)  # as ChalkClient: API server, engines
-        self._engine_http = PerLoopAsyncClient(self._new_http) if self._transport is None else self._http
-        self._owner_pid: int | None = os.getpid()
-        self._closed = False
-        reset_after_fork(self)
-
-    def _reset_after_fork(self) -> None:
-        self._owner_pid = None  # the pools reset themselves (PerLoopAsyncClient)
+    def _make_driver(self, **options: Any) -> None:  # noqa: ANN401
+        self._driver = AsyncDriver(**options)
 
     async def get_token(self) -> Token:
         """A valid access token, from the cache or from a new exchange.
@@ -86,7 +52,7 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             ChalkUnavailableError: the token server or the network failed; try again later.
             ChalkInvalidResponseError: the token server's answer did not parse.
         """
-        return await self._tokens.aget(self._exchange)
+        return await self._driver.get_token()
 
     async def query(
         self,
@@ -149,7 +115,7 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             branch=branch,
             default_branch=self._config.branch,
         )
-        return await self._drive(self._flow(call, _calls.parse_online_query, timeout))
+        return await self._driver.run(self._calls.call(call, _calls.parse_online_query, timeout))
 
     async def upload_features(
         self,
@@ -196,7 +162,7 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             environment=environment,
             branch=branch,
         )
-        return await self._drive(self._flow(call, _calls.parse_upload, timeout))
+        return await self._driver.run(self._calls.call(call, _calls.parse_upload, timeout))
 
     async def whoami(
         self,
@@ -212,7 +178,7 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             print((await client.whoami()).user)
         """
         call = _calls.whoami_call(environment=environment, branch=branch)
-        return await self._drive(self._flow(call, _calls.parse_whoami, timeout))
+        return await self._driver.run(self._calls.call(call, _calls.parse_whoami, timeout))
 
     async def trigger_resolver_run(
         self,
@@ -260,7 +226,7 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             environment=environment,
             branch=branch,
         )
-        return await self._drive(self._flow(call, _calls.parse_run, timeout))
+        return await self._driver.run(self._calls.call(call, _calls.parse_run, timeout))
 
     async def get_run_status(
         self,
@@ -277,7 +243,7 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             run = await client.get_run_status(run.id)
         """
         call = _calls.run_status_call(run_id, environment=environment, branch=branch)
-        return await self._drive(self._flow(call, _calls.parse_run, timeout))
+        return await self._driver.run(self._calls.call(call, _calls.parse_run, timeout))
 
     async def offline_query(
         self,
@@ -299,7 +265,7 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
         on_progress: ProgressCallback | None = None,
         cancel_on_timeout: bool = False,
     ) -> AsyncOfflineQuery:
-        """Start an offline query: a dataset computed in the background (see ``ChalkClient.offline_query``).
+        """Start an offline query: a dataset computed in the background, as parquet files.
 
         The job runs on the server; the handle returned polls it, reports progress, downloads its
         parquet files and reads them as tables.
@@ -334,10 +300,10 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
         Example::
 
             job = await client.offline_query(input={"user.id": [1, 2]}, output=["user.credit_score"])
-            frame = await (await job.wait(timeout=600)).to_pandas()
+            frame = await (await job.wait(timeout=600, on_progress=print)).to_pandas()
         """
         from chalk_client._api import offline_calls as _offline  # offline queries load only when used
-        from chalk_client._jobs import AsyncOfflineQuery
+        from chalk_client._async_jobs import AsyncOfflineQuery
 
         call, where = self._offline_submission(
             input,
@@ -354,8 +320,8 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             branch=branch,
             timeout=timeout,
         )
-        submitted = await self._drive(self._flow(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
-        job = AsyncOfflineQuery(_AsyncJobRunner(self), submitted, where, on_progress)
+        submitted = await self._driver.run(self._calls.call(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
+        job = AsyncOfflineQuery(self._driver, self._calls, submitted, where, on_progress)
         if wait:
             await job.wait(timeout, cancel_on_timeout=cancel_on_timeout)
         return job
@@ -376,29 +342,31 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             print(await job.status())
         """
         from chalk_client._api import offline_calls as _offline
-        from chalk_client._jobs import AsyncOfflineQuery
+        from chalk_client._async_jobs import AsyncOfflineQuery
 
         where = self._offline_where(environment, branch)
         call = _offline.revision_call(job_id, where)
-        submitted = await self._drive(self._flow(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
-        return AsyncOfflineQuery(_AsyncJobRunner(self), submitted, where, on_progress)
+        submitted = await self._driver.run(self._calls.call(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
+        return AsyncOfflineQuery(self._driver, self._calls, submitted, where, on_progress)
 
     async def aclose(self) -> None:
-        """Close the connection pools of the running event loop. The client cannot be used afterwards
-        (a pool another event loop opened was closed with that loop)."""
-        self._closed = True
-        await self._http.aclose()
-        if self._engine_http is not self._http:
-            await self._engine_http.aclose()
+        """Close the client's connection pools; the client cannot be used afterwards.
 
+        (An ``AsyncChalkClient``'s pools are per event loop: this closes the running loop's; a pool
+        another loop opened was closed with that loop.)
+        """
+        await self._driver.close()
+
+    # unasync: async only
     async def close(self) -> None:
         """The same as :meth:`aclose` (a coroutine: ``await client.close()``)."""
         await self.aclose()
 
+    # unasync: end
+
     def __del__(self) -> None:
-        # A pool in a loop that has ended was closed with it; one in a loop that still runs was not.
-        pools = (getattr(self, "_http", None), getattr(self, "_engine_http", None))
-        if getattr(self, "_owner_pid", None) == os.getpid() and any(p is not None and p.open for p in pools):
+        driver = getattr(self, "_driver", None)
+        if driver is not None and driver.unclosed:
             warnings.warn(
                 f"unclosed {self!r}: call `await client.aclose()`, or use it as "
                 "`async with AsyncChalkClient(...) as client:`",
@@ -417,112 +385,3 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-    async def _drive(self, flow: _Flow[_R]) -> _R:
-        """Run a flow's commands with ``await`` (see ``ChalkClient._drive``)."""
-        if self._closed:
-            raise self._closed_error()
-        reply: Any = None
-        while True:
-            try:
-                command = flow.send(reply)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            if isinstance(command, _Send):
-                reply = await self._send(command)
-            elif isinstance(command, _Pause):
-                await self._pause(command.seconds)
-                reply = None
-            else:
-                reply = await self._tokens.aacquire(self._exchange)
-
-    async def _pause(self, seconds: float) -> None:
-        if self._sleep is not None:
-            await self._sleep(seconds)
-        else:
-            import asyncio  # only the async client waits this way; `import chalk_client` skips it
-
-            await asyncio.sleep(seconds)
-
-    async def _send(self, send: _Send) -> Answer | httpx.TransportError:
-        """One attempt: take a slot, read the token again, send (see the module docstring)."""
-        pool = await (self._engine_http if send.engine else self._http).get()
-        slots = pool.slots
-        if slots is not None:
-            if not slots.locked():
-                await slots.acquire()  # a free slot: no timer needed
-            elif not await acquire_within(slots, send.timeout.pool):
-                return pool_timeout_error(send.timeout.pool, send.url)
-        try:
-            if self._rebind_to_cached(send):
-                self._bind(send, *(await self._tokens.aacquire(self._exchange)))
-            try:
-                if pool.aio is not None:
-                    call = send.call
-                    return await pool.aio.send(
-                        call.method, send.url, send.wire_headers(), call.body, send.timeout
-                    )
-                return await pool.http.send(send.httpx_request())
-            except httpx.TransportError as err:
-                return err
-        finally:
-            if slots is not None:
-                slots.release()
-
-    async def _exchange(self) -> TokenResponse:
-        if self._closed:
-            raise self._closed_error()
-        flow = self._exchange_flow()
-        reply: httpx.Response | httpx.TransportError | None = None
-        while True:
-            try:
-                command = flow.send(reply)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            if isinstance(command, _Pause):
-                await self._pause(command.seconds)
-                reply = None
-                continue
-            http = (await self._http.get()).http
-            try:
-                reply = await http.request(**command)
-            except httpx.TransportError as err:
-                reply = err
-
-    def _new_http(self) -> AsyncPool:
-        options = self._http_options()
-        slots = self._limits.max_connections
-        if self._transport is not None:
-            return AsyncPool(httpx.AsyncClient(transport=self._transport, **options), None, slots)
-        from chalk_client._io.aiohttp_transport import (  # aiohttp: only once a client sends
-            AiohttpTransport,
-            AioSession,
-        )
-
-        aio = AioSession(self._limits, ssl=self._network.ssl_context, proxies=self._network.proxies)
-        return AsyncPool(httpx.AsyncClient(transport=AiohttpTransport(aio), **options), aio, slots)
-
-
-class _AsyncJobRunner:
-    """What an :class:`AsyncOfflineQuery` needs of its ``AsyncChalkClient`` (``chalk_client._jobs.AsyncJobRunner``)."""
-
-    def __init__(self, client: AsyncChalkClient) -> None:
-        self._client = client
-        self.max_retries = client._max_retries
-        self.rand = client._rand
-        self.monotonic = client._clock.monotonic
-
-    async def call(self, call: Call, parse: _Parser[Any]) -> Any:  # noqa: ANN401 - the parser's result
-        """Send `call` with the client's retries and token handling."""
-        client = self._client
-        return await client._drive(client._flow(call, parse, client._timeout))
-
-    async def pause(self, seconds: float) -> None:
-        """Wait as the client waits between attempts."""
-        await self._client._pause(seconds)
-
-    async def fetch(self, fetch: _Fetch) -> int | Exception | None:
-        """Download one result file through the API server's pool of the running loop."""
-        from chalk_client._io.files import afetch_file
-
-        return await afetch_file((await self._client._http.get()).http, fetch)

@@ -1,13 +1,11 @@
-"""``ChalkClient``: the synchronous client, a thin driver over the shared decisions of
-:mod:`chalk_client._base` (see there for the order a call goes out in).
+"""``ChalkClient``: the synchronous client, safe to share between threads.
+
+Generated from ``chalk_client/_async_client.py`` by ``scripts/unasync``: do not edit; edit the async
+twin and run the script (``scripts/check`` fails when the two drift).
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import sys
-import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -17,58 +15,27 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx
 
 from chalk_client._api import calls as _calls
-from chalk_client._api.calls import Call
 from chalk_client._api.results import OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
 from chalk_client._base import _BaseChalkClient
-from chalk_client._client_docs import CLIENT_ARGS_DOC
-from chalk_client._core.answers import Answer
+from chalk_client._client_docs import CLIENT_ARGS_DOC, CLIENT_DOC
+from chalk_client._core.defaults import USE_CLIENT_DEFAULT, TimeoutArg, UseClientDefault
 from chalk_client._core.token import Token
-from chalk_client._io.fork import keep_inherited, reset_after_fork
-from chalk_client._io.pools import (
-    USE_CLIENT_DEFAULT,
-    SyncPool,
-    TimeoutArg,
-    UseClientDefault,
-    pool_timeout_error,
-)
-from chalk_client._steps import _R, _Flow, _Parser, _Pause, _Send
+from chalk_client._io.drivers import SyncDriver
 
 if TYPE_CHECKING:
-    from chalk_openapi.models.token_response import TokenResponse
-
     from chalk_client._api.offline_calls import ProgressCallback
-    from chalk_client._core.steps import _Fetch
     from chalk_client._jobs import OfflineQuery
 
 __all__ = ["ChalkClient"]
 
-logger = logging.getLogger("chalk_client.http")
-
 
 class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]):
-    """The synchronous Chalk client; safe to share between threads.
+    __doc__ = CLIENT_DOC + CLIENT_ARGS_DOC
+    _TRANSPORT = SyncDriver.TRANSPORT
+    _driver: SyncDriver
 
-    Example::
-
-        from chalk_client import ChalkClient
-
-        with ChalkClient() as client:  # credentials from the environment or `chalk login`
-            result = client.query(input={"user.id": 1}, output=["user.name", "user.credit_score"])
-            print(result.get_value("user.name"))
-    """
-
-    __doc__ = (__doc__ or "") + CLIENT_ARGS_DOC
-
-    def _setup(self) -> None:
-        # Two pools: the API server's (API calls, the token exchange, downloads) and the engines'
-        # (online queries); a caller's transport serves both.
-        self._http = self._new_http()
-        self._engine_http = self._new_http() if self._transport is None else self._http
-        self._closed = False
-        self._sent = False  # whether a connection may be open (for the unclosed-client warning)
-        self._warned_loop = False
-        self._owner_pid: int | None = os.getpid()
-        reset_after_fork(self)
+    def _make_driver(self, **options: Any) -> None:  # noqa: ANN401
+        self._driver = SyncDriver(**options)
 
     def get_token(self) -> Token:
         """A valid access token, from the cache or from a new exchange.
@@ -83,7 +50,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
             ChalkUnavailableError: the token server or the network failed; try again later.
             ChalkInvalidResponseError: the token server's answer did not parse.
         """
-        return self._tokens.get(self._exchange)
+        return self._driver.get_token()
 
     def query(
         self,
@@ -129,7 +96,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
 
         Example::
 
-            result = client.query(input={"user.id": 1}, output=["user.name", "user.credit_score"])
+            result = client.query(input={"user.id": 1}, output=["user.name"])
             print(result.get_value("user.name"), result.errors)
         """
         call = _calls.online_query_call(
@@ -146,7 +113,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
             branch=branch,
             default_branch=self._config.branch,
         )
-        return self._drive(self._flow(call, _calls.parse_online_query, timeout))
+        return self._driver.run(self._calls.call(call, _calls.parse_online_query, timeout))
 
     def upload_features(
         self,
@@ -193,7 +160,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
             environment=environment,
             branch=branch,
         )
-        return self._drive(self._flow(call, _calls.parse_upload, timeout))
+        return self._driver.run(self._calls.call(call, _calls.parse_upload, timeout))
 
     def whoami(
         self,
@@ -206,10 +173,10 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
 
         Example::
 
-            print(client.whoami().user)
+            print((client.whoami()).user)
         """
         call = _calls.whoami_call(environment=environment, branch=branch)
-        return self._drive(self._flow(call, _calls.parse_whoami, timeout))
+        return self._driver.run(self._calls.call(call, _calls.parse_whoami, timeout))
 
     def trigger_resolver_run(
         self,
@@ -245,7 +212,6 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         Example::
 
             run = client.trigger_resolver_run("resolvers.get_credit_score")
-            print(run.id, run.status)
         """
         call = _calls.trigger_run_call(
             resolver_fqn,
@@ -258,7 +224,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
             environment=environment,
             branch=branch,
         )
-        return self._drive(self._flow(call, _calls.parse_run, timeout))
+        return self._driver.run(self._calls.call(call, _calls.parse_run, timeout))
 
     def get_run_status(
         self,
@@ -273,10 +239,9 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         Example::
 
             run = client.get_run_status(run.id)
-            print(run.status, run.finished)
         """
         call = _calls.run_status_call(run_id, environment=environment, branch=branch)
-        return self._drive(self._flow(call, _calls.parse_run, timeout))
+        return self._driver.run(self._calls.call(call, _calls.parse_run, timeout))
 
     def offline_query(
         self,
@@ -333,7 +298,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         Example::
 
             job = client.offline_query(input={"user.id": [1, 2]}, output=["user.credit_score"])
-            frame = job.wait(timeout=600, on_progress=print).to_pandas()
+            frame = (job.wait(timeout=600, on_progress=print)).to_pandas()
         """
         from chalk_client._api import offline_calls as _offline  # offline queries load only when used
         from chalk_client._jobs import OfflineQuery
@@ -353,8 +318,8 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
             branch=branch,
             timeout=timeout,
         )
-        submitted = self._drive(self._flow(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
-        job = OfflineQuery(_JobRunner(self), submitted, where, on_progress)
+        submitted = self._driver.run(self._calls.call(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
+        job = OfflineQuery(self._driver, self._calls, submitted, where, on_progress)
         if wait:
             job.wait(timeout, cancel_on_timeout=cancel_on_timeout)
         return job
@@ -379,21 +344,22 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
 
         where = self._offline_where(environment, branch)
         call = _offline.revision_call(job_id, where)
-        submitted = self._drive(self._flow(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
-        return OfflineQuery(_JobRunner(self), submitted, where, on_progress)
+        submitted = self._driver.run(self._calls.call(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
+        return OfflineQuery(self._driver, self._calls, submitted, where, on_progress)
 
     def close(self) -> None:
-        """Close the connection pools. The client cannot be used afterwards."""
-        self._closed = True
-        self._http.close()
-        self._engine_http.close()
+        """Close the client's connection pools; the client cannot be used afterwards.
+
+        (An ``ChalkClient``'s pools are per event loop: this closes the running loop's; a pool
+        another loop opened was closed with that loop.)
+        """
+        self._driver.close()
 
     def __del__(self) -> None:
-        # As aiohttp does for a session: a client that sent and was never closed leaves its
-        # connections to the garbage collector. Never in a forked child, which inherited it.
-        if getattr(self, "_sent", False) and not self._closed and self._owner_pid == os.getpid():
+        driver = getattr(self, "_driver", None)
+        if driver is not None and driver.unclosed:
             warnings.warn(
-                f"unclosed {self!r}: call close(), or use it as `with ChalkClient(...) as client:`",
+                f"unclosed {self!r}: call `client.close()`, or use it as `with ChalkClient(...) as client:`",
                 ResourceWarning,
                 source=self,
                 stacklevel=2,
@@ -409,126 +375,3 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-    def _drive(self, flow: _Flow[_R]) -> _R:
-        """Run a flow's commands: hand it the token, send its requests, wait its pauses."""
-        if self._closed:
-            raise self._closed_error()
-        self._sent = True
-        if not self._warned_loop:
-            self._warn_inside_event_loop()
-        reply: Any = None
-        while True:
-            try:
-                command = flow.send(reply)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            if isinstance(command, _Send):
-                reply = self._send(command)
-            elif isinstance(command, _Pause):
-                self._pause(command.seconds)
-                reply = None
-            else:
-                reply = self._tokens.acquire(self._exchange)
-
-    def _send(self, send: _Send) -> Answer | httpx.TransportError:
-        """One attempt: take a slot, read the token again, send (see the module docstring)."""
-        pool = self._engine_http if send.engine else self._http
-        slots = pool.slots
-        if slots is not None:
-            wait = send.timeout.pool
-            if not slots.acquire(timeout=wait):
-                return pool_timeout_error(wait, send.url)
-        try:
-            if self._rebind_to_cached(send):
-                self._bind(send, *(self._tokens.acquire(self._exchange)))
-            try:
-                if pool.session is not None:
-                    call = send.call
-                    return pool.session.send(
-                        call.method, send.url, send.wire_headers(), call.body, send.timeout
-                    )
-                return pool.http.send(send.httpx_request())
-            except httpx.TransportError as err:
-                return err
-        finally:
-            if slots is not None:
-                slots.release()
-
-    def _warn_inside_event_loop(self) -> None:
-        """Log once per client if it is called from a running event loop (it blocks the loop)."""
-        asyncio = sys.modules.get("asyncio")  # not loaded: no loop can be running
-        if asyncio is None or asyncio.events._get_running_loop() is None:
-            return
-        self._warned_loop = True
-        logger.warning(
-            "%r is called from a running event loop: each call blocks the loop (and every other task) "
-            "until it answers; use AsyncChalkClient in async code",
-            self,
-        )
-
-    def _pause(self, seconds: float) -> None:
-        (self._sleep or time.sleep)(seconds)
-
-    def _exchange(self) -> TokenResponse:
-        if self._closed:
-            raise self._closed_error()
-        self._sent = True
-        flow = self._exchange_flow()
-        reply: httpx.Response | httpx.TransportError | None = None
-        while True:
-            try:
-                command = flow.send(reply)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            if isinstance(command, _Pause):
-                self._pause(command.seconds)
-                reply = None
-                continue
-            try:
-                reply = self._http.http.request(**command)
-            except httpx.TransportError as err:
-                reply = err
-
-    def _new_http(self) -> SyncPool:
-        options = self._http_options()
-        slots = self._limits.max_connections
-        if self._transport is not None:
-            return SyncPool(httpx.Client(transport=self._transport, **options), None, slots)
-        from chalk_client._io.urllib3_transport import Urllib3Session, Urllib3Transport
-
-        network = self._network
-        session = Urllib3Session(self._limits, ssl=network.ssl_context, proxies=network.proxies)
-        return SyncPool(httpx.Client(transport=Urllib3Transport(session), **options), session, slots)
-
-    def _reset_after_fork(self) -> None:
-        self._owner_pid = None  # a forked child never warns about a client it inherited
-        keep_inherited((self._http, self._engine_http))
-        if self._transport is None:
-            self._http = self._new_http()
-            self._engine_http = self._new_http()
-
-
-class _JobRunner:
-    """What an :class:`OfflineQuery` needs of its ``ChalkClient`` (``chalk_client._jobs.JobRunner``)."""
-
-    def __init__(self, client: ChalkClient) -> None:
-        self._client = client
-        self.max_retries = client._max_retries
-        self.rand = client._rand
-        self.monotonic = client._clock.monotonic
-
-    def call(self, call: Call, parse: _Parser[Any]) -> Any:  # noqa: ANN401 - the parser's result
-        """Send `call` with the client's retries and token handling."""
-        client = self._client
-        return client._drive(client._flow(call, parse, client._timeout))
-
-    def pause(self, seconds: float) -> None:
-        """Wait as the client waits between attempts."""
-        self._client._pause(seconds)
-
-    def fetch(self, fetch: _Fetch) -> int | Exception | None:
-        """Download one result file through the API server's pool."""
-        from chalk_client._io.files import fetch_file
-
-        return fetch_file(self._client._http.http, fetch)

@@ -1,4 +1,30 @@
-"""The constructor arguments both clients document (appended to each class's docstring)."""
+"""The clients' class docstrings: each one's own opening, and the constructor arguments both document."""
+
+ASYNC_CLIENT_DOC = """The asyncio Chalk client; one instance serves many tasks, and successive event loops.
+
+    Example::
+
+        import asyncio
+        from chalk_client import AsyncChalkClient
+
+        async def main() -> None:
+            async with AsyncChalkClient() as client:
+                result = await client.query(input={"user.id": 1}, output=["user.name"])
+                print(result.get_value("user.name"))
+
+        asyncio.run(main())
+"""
+
+CLIENT_DOC = """The synchronous Chalk client; safe to share between threads.
+
+    Example::
+
+        from chalk_client import ChalkClient
+
+        with ChalkClient() as client:  # credentials from the environment or `chalk login`
+            result = client.query(input={"user.id": 1}, output=["user.name", "user.credit_score"])
+            print(result.get_value("user.name"))
+"""
 
 CLIENT_ARGS_DOC = """
     Every argument is optional; what is not given is resolved from the environment and the

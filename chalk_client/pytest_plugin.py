@@ -240,8 +240,9 @@ def _close_async_client(client: AsyncChalkClient) -> None:
     from chalk_client._io.pools import PerLoopAsyncClient
 
     pools: list[PerLoopAsyncClient] = []
-    for name in ("_http", "_engine_http"):
-        pool = getattr(client, name, None)
+    driver = getattr(client, "_driver", None)
+    for name in ("api", "engine"):
+        pool = getattr(driver, name, None)
         if isinstance(pool, PerLoopAsyncClient) and all(pool is not p for p in pools):
             pools.append(pool)
     for pool in pools:

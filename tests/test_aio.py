@@ -257,7 +257,7 @@ def test_the_async_client_sends_through_aiohttp_by_default() -> None:
                 client_id=server.client_id, client_secret=server.client_secret, api_server=server.url
             )
             result = await client.query({"user.id": 1}, ["user.name"])
-            pool = await client._engine_http.get()
+            pool = await client._driver.engine.get()
             await client.aclose()
             return result, pool
 

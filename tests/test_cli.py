@@ -35,6 +35,14 @@ def test_config_shows_each_field_with_its_source(
     assert SECRET not in out
 
 
+def test_config_shows_every_text_field_of_the_configuration() -> None:
+    # The command keeps its own list (it uses the public API only): it must not fall behind the class.
+    from chalk_client._cli.commands import CONFIG_FIELDS
+    from chalk_client._core.config import _FIELDS
+
+    assert CONFIG_FIELDS == _FIELDS
+
+
 def test_token_is_masked_unless_asked(server: ChalkServer, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["token"]) == 0
     out = capsys.readouterr().out

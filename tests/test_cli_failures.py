@@ -288,6 +288,24 @@ def test_saved_results_get_the_usual_permissions(
     assert not [p.name for p in tmp_path.rglob(".*")]  # no temporary file left behind
 
 
+def test_a_job_without_result_files_is_saved_as_an_empty_table_of_its_columns(
+    server: ChalkServer, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    from chalk_client import ChalkClient
+    from chalk_client._cli.commands_offline import save_results
+
+    with ChalkClient() as client:
+        job = client.offline_query({"user.id": [1, 2]}, ["user.name", "user.age"]).wait(timeout=30)
+        job.download = lambda directory: []  # type: ignore[method-assign] # as a job with no rows at all
+        assert save_results(job, str(tmp_path / "empty.parquet")) == [tmp_path / "empty.parquet"]
+    table = pq.read_table(tmp_path / "empty.parquet")
+    assert table.num_rows == 0
+    assert {"user.name", "user.age"} <= set(table.column_names)
+    assert not [p.name for p in tmp_path.rglob(".*")]  # no temporary file left behind
+
+
 def test_several_result_files_without_pyarrow_say_how_to_save_them(
     dev_server: DevServer,
     monkeypatch: pytest.MonkeyPatch,

@@ -23,13 +23,13 @@ def test_child_opens_its_own_pool_and_parent_keeps_working() -> None:
         ) as client,
     ):
         first = client.get_token()  # the parent's pool now holds a kept-alive connection
-        parent_http = client._http
+        parent_http = client._driver.api
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:
             status = 1
             try:
-                fresh_pool = client._http is not parent_http
+                fresh_pool = client._driver.api is not parent_http
                 client.invalidate_token(first)
                 token = client.get_token()  # a new exchange, over a new connection
                 ok = fresh_pool and token.access_token != first.access_token
@@ -43,7 +43,7 @@ def test_child_opens_its_own_pool_and_parent_keeps_working() -> None:
         _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0
         assert child_said == b"ok"
-        assert client._http is parent_http
+        assert client._driver.api is parent_http
         client.invalidate_token(first)
         assert client.get_token().access_token != first.access_token  # the parent's pool still works
         assert server.token_exchanges == 3

@@ -13,10 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "chalk_client"
 MAX_LINES = 500
 # Modules still over the limit, each capped at its size today so it can only shrink; splitting
 # them is the rest of the "One request core" work. Remove an entry once its module is split.
-OVERSIZE = {
-    "_client.py": 534,
-    "_async_client.py": 528,
-}
+OVERSIZE: dict[str, int] = {}
 
 
 def _modules() -> dict[str, Path]:

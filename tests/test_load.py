@@ -135,8 +135,8 @@ def sync_client(server: GatedServer, clock: FakeClock, slots: int, **extra: Any)
         )
     )
     counting = CountingSlots(slots)
-    client._http.slots = counting  # one pool serves both planes with a caller's transport
-    assert client._engine_http is client._http
+    client._driver.api.slots = counting  # one pool serves both planes with a caller's transport
+    assert client._driver.engine is client._driver.api
     return client
 
 
@@ -167,7 +167,7 @@ def test_a_call_queued_past_its_tokens_expiry_goes_out_with_the_fresh_token(cloc
         first, _ = run_threads(1, lambda i: client.query({"user.id": 1}, ["user.id"]))
         server.wait_gated(1)  # the first call holds the only slot, at the gate
         second, results = run_threads(1, lambda i: client.query({"user.id": 2}, ["user.id"]))
-        client._http.slots.wait_waiting(1)  # the second was routed with token 1, and queues
+        client._driver.api.slots.wait_waiting(1)  # the second was routed with token 1, and queues
         clock.advance(LIFETIME + 1)  # token 1 expires while it waits
         server.gate.set()
         join(first + second)
@@ -186,7 +186,7 @@ def test_64_threads_from_cold_cause_the_implied_exchanges_and_send_no_expired_to
     with sync_client(server, clock, slots=slots) as client:
         threads, results = run_threads(64, lambda i: client.query({"user.id": i}, ["user.id"]))
         server.wait_gated(slots)  # 8 calls at the gate with token 1, 56 queued for a slot
-        client._http.slots.wait_waiting(64 - slots)
+        client._driver.api.slots.wait_waiting(64 - slots)
         assert server.tokens.calls == 1  # from cold: one exchange for all 64
         clock.advance(LIFETIME + 1)  # token 1 expires while 56 calls queue
         server.gate.set()
@@ -212,7 +212,7 @@ def test_256_tasks_from_cold_cause_the_implied_exchanges_and_send_no_expired_tok
                 limits=httpx.Limits(max_connections=slots),
             )
         )
-        pool = await client._http.get()
+        pool = await client._driver.api.get()
         pool.slots = counting = CountingAsyncSlots(slots)
         tasks = [asyncio.create_task(client.query({"user.id": i}, ["user.id"])) for i in range(256)]
         for _ in range(100):  # scheduling steps, not time: until every task is at the gate or queued
@@ -242,7 +242,7 @@ def test_a_refresh_point_passed_while_queued_refreshes_once_and_nobody_waits(clo
     with sync_client(server, clock, slots=slots) as client:
         threads, results = run_threads(32, lambda i: client.query({"user.id": i}, ["user.id"]))
         server.wait_gated(slots)
-        client._http.slots.wait_waiting(32 - slots)
+        client._driver.api.slots.wait_waiting(32 - slots)
         clock.advance(LIFETIME - BUFFER + 1)
         server.gate.set()
         join(threads)

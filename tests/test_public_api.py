@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 import chalk_client
 import chalk_client.testing
@@ -51,6 +56,8 @@ EXPECTED = {
     "ChalkDownloadError",
     "ChalkMissingDependencyError",
     "ChalkClientClosedError",
+    "describe_chalk_error",
+    "describe_network",
 }
 
 
@@ -71,8 +78,55 @@ def test_public_classes_and_their_methods_are_documented() -> None:
         if inspect.isclass(obj):
             assert obj.__doc__, name
             for attr, member in vars(obj).items():
-                if not attr.startswith("_") and inspect.isfunction(member):
-                    assert member.__doc__, f"{name}.{attr}"
+                function = member.__func__ if isinstance(member, classmethod | staticmethod) else member
+                if not attr.startswith("_") and inspect.isfunction(function):
+                    assert function.__doc__, f"{name}.{attr}"
+        elif inspect.isfunction(obj):
+            assert obj.__doc__, name
+            assert "return" in obj.__annotations__, name
+
+
+def test_describe_network_names_the_proxy_masked_and_the_ca_source(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("")
+    environ = {"HTTPS_PROXY": "http://someone:hunter2@proxy.internal:3128", "SSL_CERT_FILE": str(ca)}
+    assert chalk_client.describe_network(environ=environ) == {
+        "proxy": "http://****:****@proxy.internal:3128 (from HTTPS_PROXY)",
+        "ca": f"SSL_CERT_FILE={ca}",
+    }
+    assert chalk_client.describe_network("https://api.chalk.ai", environ={}) == {
+        "proxy": "none",
+        "ca": "certifi's bundle (the default)",
+    }
+    with pytest.raises(chalk_client.ChalkConfigError, match="SSL_CERT_FILE"):
+        chalk_client.describe_network(environ={"SSL_CERT_FILE": str(tmp_path / "absent.pem")})
+
+
+def test_describe_chalk_error_is_one_line_naming_only_what_the_error_has() -> None:
+    from chalk_openapi.models import ChalkError, ErrorCode
+
+    full = ChalkError(
+        code=ErrorCode.RESOLVER_FAILED,
+        message="boom",
+        feature="user.credit_score",
+        resolver="get_credit_score",
+        display_primary_key="3",
+    )
+    assert chalk_client.describe_chalk_error(full) == (
+        "RESOLVER_FAILED (user.credit_score, get_credit_score, key 3): boom"
+    )
+    assert chalk_client.describe_chalk_error(ChalkError(code="X", message="m")) == "X: m"
+
+
+def test_the_public_helpers_keep_import_chalk_client_lean() -> None:
+    # describe_network loads the proxy/TLS module (attrs classes) only when it is called.
+    code = (
+        "import sys, chalk_client\n"
+        "assert 'chalk_client._core.network' not in sys.modules\n"
+        "chalk_client.describe_network(environ={})\n"
+        "assert 'chalk_client._core.network' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_version_is_in_the_user_agent() -> None:

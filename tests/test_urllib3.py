@@ -240,5 +240,5 @@ def test_the_sync_client_sends_through_urllib3_by_default() -> None:
         ) as client,
     ):
         assert client.query({"user.id": 1}, ["user.name"]).get_value("user.name") == "Ada Lovelace"
-        assert client._engine_http.session is not None
-        assert client._http.session is not None
+        assert client._driver.engine.session is not None
+        assert client._driver.api.session is not None

@@ -2,14 +2,10 @@
 
 An offline query runs on the server in the background and produces a dataset: parquet files behind
 signed URLs. When to poll again, when a download is retried and what a file is called is decided
-once here. A flow yields steps and is sent each one's reply; the job handles
-(``chalk_client._jobs``) carry the steps out, one with ``await`` and one without. The steps:
-
-- :class:`_Send`: make an API call through the client (with its retries); the reply is the result
-  or the error.
-- :class:`_Sleep`: wait.
-- :class:`_Report`: hand a status to the caller's progress callback.
-- ``_Fetch`` (in ``chalk_client._core.steps``, as the I/O layer carries it out): download one file.
+once here. Each flow makes its API calls through the one call flow
+(:meth:`chalk_client._api.flow.CallFlows.call`, with the client's retries and token handling) and
+otherwise yields the steps of :mod:`chalk_client._core.steps` (``Sleep``, ``Report``, ``Fetch``);
+the drivers carry them out, one with ``await`` and one without.
 
 The policy, in short:
 
@@ -34,13 +30,14 @@ import contextlib
 import logging
 import re
 import urllib.parse
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, TypeVar
 
 import httpx
 
 from chalk_client._api.calls import Call
+from chalk_client._api.flow import CallFlows, Parser
 from chalk_client._api.offline_calls import (
     OfflineQueryStatus,
     ProgressCallback,
@@ -53,15 +50,16 @@ from chalk_client._api.offline_calls import (
     progress_call,
     status_call,
 )
-from chalk_client._core.answers import Answer
+from chalk_client._core.defaults import USE_CLIENT_DEFAULT
 from chalk_client._core.errors import (
     ChalkDownloadError,
     ChalkOfflineQueryError,
     ChalkOfflineQueryTimeoutError,
+    ChalkSDKError,
     ChalkUnavailableError,
 )
 from chalk_client._core.retry import RETRY_STATUSES, backoff
-from chalk_client._core.steps import _Fetch, _TruncatedError
+from chalk_client._core.steps import Fetch, Flow, Report, Sleep, _TruncatedError, ask
 
 __all__ = ["MAX_POLL_FAILURES", "POLL_INITIAL_SECONDS", "POLL_MAX_SECONDS"]
 
@@ -72,36 +70,19 @@ POLL_MAX_SECONDS: Final = 5.0
 # Polls that failed in a row (each after the client's own retries) before a wait gives up.
 MAX_POLL_FAILURES: Final = 8
 _SAFE_NAME: Final = re.compile(r"[^A-Za-z0-9._-]+")
-
-# Turns a call's 2xx answer into its result: (call, answer, secrets to redact) -> result.
-_Parse = Callable[[Call, Answer, Sequence[str | None]], Any]
+_R = TypeVar("_R")
 
 
-class _Send(NamedTuple):
-    """Make an API call through the client (with its retries); the reply is the result or the error."""
-
-    call: Call
-    parse: _Parse
-
-
-class _Sleep(NamedTuple):
-    """Wait this many seconds."""
-
-    seconds: float
-
-
-class _Report(NamedTuple):
-    """Hand a status to the caller's progress callback."""
-
-    callback: ProgressCallback
-    status: OfflineQueryStatus
-
-
-_Command = _Send | _Sleep | _Report | _Fetch
-_Flow = Generator[_Command, Any, Any]
+def _attempt(calls: CallFlows, call: Call, parse: Parser[_R]) -> Flow[_R | ChalkSDKError]:
+    """One API call through the call flow: its result, or the SDK error it ended with."""
+    try:
+        return (yield from calls.call(call, parse, USE_CLIENT_DEFAULT))
+    except ChalkSDKError as err:
+        return err
 
 
 def _wait_flow(
+    calls: CallFlows,
     job_id: str,
     where: _Where,
     *,
@@ -109,7 +90,7 @@ def _wait_flow(
     on_progress: ProgressCallback | None,
     cancel_on_timeout: bool,
     monotonic: Callable[[], float],
-) -> Generator[_Command, Any, _JobState]:
+) -> Flow[_JobState]:
     """Poll until the job finishes; returns its final state or raises (see the module docstring)."""
     check_wait_timeout(timeout)
     deadline = None if timeout is None else monotonic() + timeout
@@ -117,7 +98,7 @@ def _wait_flow(
     failures = 0
     last_reported: OfflineQueryStatus | None = None
     while True:
-        state = yield _Send(status_call(job_id, where), parse_status)
+        state = yield from _attempt(calls, status_call(job_id, where), parse_status)
         if isinstance(state, Exception):
             failures += 1
             if not isinstance(state, ChalkUnavailableError) or failures >= MAX_POLL_FAILURES:
@@ -127,24 +108,24 @@ def _wait_flow(
             failures = 0
             if state.finished:
                 if on_progress is not None:
-                    final = yield _Send(progress_call(job_id, where), parse_progress)
+                    final = yield from _attempt(calls, progress_call(job_id, where), parse_progress)
                     if isinstance(final, Exception) or not final.finished:
                         final = OfflineQueryStatus("failed" if state.errors else "successful", 1.0)
-                    yield _Report(on_progress, final)
+                    yield from ask(Report(on_progress, final))
                 if state.errors:
                     raise _job_error(job_id, state.errors)
-                return state  # type: ignore[no-any-return]
+                return state
             if on_progress is not None:
-                status = yield _Send(progress_call(job_id, where), parse_progress)
+                status = yield from _attempt(calls, progress_call(job_id, where), parse_progress)
                 if not isinstance(status, Exception) and status != last_reported:
                     last_reported = status
-                    yield _Report(on_progress, status)
+                    yield from ask(Report(on_progress, status))
         if deadline is not None:
             remaining = deadline - monotonic()
             if remaining <= 0:
                 cancelled = False
                 if cancel_on_timeout:
-                    outcome = yield _Send(cancel_call(job_id, where), parse_progress)
+                    outcome = yield from _attempt(calls, cancel_call(job_id, where), parse_progress)
                     cancelled = not isinstance(outcome, Exception)
                 raise ChalkOfflineQueryTimeoutError(
                     f"offline query job {job_id} did not finish within {timeout:g} s; "
@@ -153,18 +134,10 @@ def _wait_flow(
                     timeout=float(timeout or 0),
                     cancelled=cancelled,
                 )
-            yield _Sleep(min(pause, remaining))
+            yield from ask(Sleep(min(pause, remaining)))
         else:
-            yield _Sleep(pause)
+            yield from ask(Sleep(pause))
         pause = min(pause * 2, POLL_MAX_SECONDS)
-
-
-def _send_only(call: Call, parse: Callable[..., Any]) -> Generator[_Command, Any, Any]:
-    """One API call as a flow: its result, or its error raised."""
-    result = yield _Send(call, parse)
-    if isinstance(result, Exception):
-        raise result
-    return result
 
 
 def _job_error(job_id: str, errors: Sequence[Any]) -> ChalkOfflineQueryError:
@@ -176,14 +149,12 @@ def _job_error(job_id: str, errors: Sequence[Any]) -> ChalkOfflineQueryError:
 
 
 def _download_flow(
+    calls: CallFlows,
     job_id: str,
     where: _Where,
     urls: Sequence[str],
     directory: Path,
-    *,
-    max_retries: int,
-    rand: Callable[[], float],
-) -> Generator[_Command, Any, list[Path]]:
+) -> Flow[list[Path]]:
     """Fetch every file into `directory`; all or nothing (see the module docstring)."""
     urls = list(urls)
     written: list[Path] = []
@@ -194,7 +165,7 @@ def _download_flow(
             refreshed = False
             while True:
                 attempt += 1
-                outcome = yield _Fetch(urls[index], target)
+                outcome = yield from ask(Fetch(urls[index], target))
                 if outcome is None:
                     written.append(target)
                     break
@@ -202,19 +173,19 @@ def _download_flow(
                 if outcome in (401, 403) and not refreshed:
                     refreshed = True  # most likely the signed URL expired: ask for fresh ones
                     logger.debug("download of %s answered %s: refreshing the URLs", shown, outcome)
-                    state = yield _Send(status_call(job_id, where), parse_status)
+                    state = yield from _attempt(calls, status_call(job_id, where), parse_status)
                     if not isinstance(state, Exception) and len(state.urls) == len(urls):
                         urls = list(state.urls)
                         continue
                 retryable = (
                     isinstance(outcome, httpx.TransportError | _TruncatedError) or outcome in RETRY_STATUSES
                 )
-                if retryable and attempt <= max_retries:
-                    delay = backoff(attempt, rand())
+                if retryable and attempt <= calls.max_retries:
+                    delay = backoff(attempt, calls.rand())
                     logger.debug(
                         "download of %s failed (%s); retry in %.2f s", shown, _describe(outcome), delay
                     )
-                    yield _Sleep(delay)
+                    yield from ask(Sleep(delay))
                     continue
                 raise ChalkDownloadError(
                     f"could not download file {index + 1} of {len(urls)} of offline query job {job_id} "

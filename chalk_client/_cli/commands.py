@@ -10,16 +10,31 @@ import argparse
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
-from chalk_client import OnlineQueryResult
+from chalk_client import (
+    ChalkClient,
+    ChalkConfigError,
+    ChalkInputError,
+    OnlineQueryResult,
+    Token,
+    describe_network,
+)
 from chalk_client._cli.connection import _resolve
 from chalk_client._cli.errors import EXIT_ANSWER_ERRORS, EXIT_OK
 from chalk_client._cli.format import describe_result
-from chalk_client._client import ChalkClient
-from chalk_client._core.config import _FIELDS
-from chalk_client._core.errors import ChalkConfigError, ChalkInputError
-from chalk_client._core.token import Token
+
+# The settings `config` shows, in this order: every text field of ChalkClientConfig (a test keeps
+# this in step with the class).
+CONFIG_FIELDS: Final = (
+    "client_id",
+    "client_secret",
+    "api_server",
+    "environment",
+    "branch",
+    "deployment_tag",
+    "query_server",
+)
 
 
 def _token(args: argparse.Namespace, out: TextIO) -> int:
@@ -97,22 +112,18 @@ def describe_token(token: Token, *, show_token: bool = False, now: datetime | No
 
 def _config(args: argparse.Namespace, out: TextIO) -> int:
     config = _resolve(args, require_credentials=False)
-    width = max(len(f) for f in _FIELDS)
-    for field in _FIELDS:
+    width = max(len(f) for f in CONFIG_FIELDS)
+    for field in CONFIG_FIELDS:
         value = getattr(config, field)
         shown = "-" if value is None else ("********" if field == "client_secret" else value)
         source = config.sources.get(field, "not set")
         out.write(f"{field:<{width}}  {shown}  ({source})\n")
     # The network settings the command line's client uses (proxy credentials masked).
-    from chalk_client._core.network import resolve_network
-
     try:
-        network = resolve_network(
-            proxy=None, verify=True, cert=None, trust_env=True, transport="urllib3", caller_transport=False
-        )
+        network = describe_network(config.api_server)
     except ChalkConfigError as err:
         out.write(f"{'network':<{width}}  error: {err}\n")
         return 0
-    out.write(f"{'proxy':<{width}}  {network.proxies.describe(config.api_server)}\n")
-    out.write(f"{'ca':<{width}}  {network.ca.text}\n")
+    out.write(f"{'proxy':<{width}}  {network['proxy']}\n")
+    out.write(f"{'ca':<{width}}  {network['ca']}\n")
     return 0

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import json
 import os
+import secrets
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from chalk_client import OfflineQuery, OfflineQueryStatus
+from chalk_client import ChalkClient, ChalkInputError, OfflineQuery, OfflineQueryStatus
 from chalk_client._cli.connection import _resolve
 from chalk_client._cli.errors import EXIT_MISSING_EXTRA, CommandError
-from chalk_client._client import ChalkClient
-from chalk_client._core.errors import ChalkInputError, ChalkMissingDependencyError
 
 
 def _offline_query(args: argparse.Namespace, out: TextIO) -> int:
@@ -134,20 +134,21 @@ def save_results(job: OfflineQuery, destination: str) -> list[Path]:
         if len(parts) == 1:
             os.replace(parts[0], out)  # one part is already the file: no pyarrow needed
             return [out]
-        from chalk_client._api.tables import _read_table, _require
-        from chalk_client._io.files import create_file
-
         try:
-            pq = _require("pyarrow.parquet", "arrow", f"combining {len(parts)} result files into {out}")
-        except ChalkMissingDependencyError as err:
+            pq = importlib.import_module("pyarrow.parquet")
+        except ImportError:
             raise CommandError(
-                f"{err}; or save the {len(parts)} parts as they are, without pyarrow, into a directory "
-                f"with --out DIR/. The job is done: re-attach with `chalk-client offline-query --job-id "
-                f"{job.job_id} --wait --out {job.job_id}/`",
+                f"combining {len(parts)} result files into {out} needs pyarrow.parquet, which is not "
+                f"installed: pip install 'chalk-client[arrow]'; or save the {len(parts)} parts as they "
+                "are, without pyarrow, into a directory with --out DIR/. The job is done: re-attach "
+                f"with `chalk-client offline-query --job-id {job.job_id} --wait --out {job.job_id}/`",
                 EXIT_MISSING_EXTRA,
             ) from None
-        table = _read_table(parts, job._columns())
-        fd, temporary = create_file(out.parent, f".{out.name}.", ".part")
+        if parts:
+            table = importlib.import_module("pyarrow").concat_tables([pq.read_table(p) for p in parts])
+        else:  # no files: to_arrow() has the job's columns, empty (and nothing to download)
+            table = job.to_arrow()
+        fd, temporary = _create_file(out.parent, f".{out.name}.", ".part")
         try:
             with os.fdopen(fd, "wb") as handle:
                 pq.write_table(table, handle)
@@ -156,3 +157,20 @@ def save_results(job: OfflineQuery, destination: str) -> list[Path]:
             temporary.unlink(missing_ok=True)
             raise
     return [out]
+
+
+def _create_file(directory: Path, prefix: str, suffix: str) -> tuple[int, Path]:
+    """A new file with a unique name in `directory`, open for writing, with the usual permissions.
+
+    Mode 0o666, which the umask masks as for any file a program writes (``tempfile.mkstemp`` would
+    make it 0600: a dataset others cannot read); ``O_EXCL`` makes the name unique. The SDK's
+    downloads create their files the same way.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        path = directory / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            return os.open(path, flags, 0o666), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a unique file name in {directory}")  # pragma: no cover

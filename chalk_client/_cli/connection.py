@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Final
 
-from chalk_client._core.config import ChalkClientConfig, resolve_command_line
+from chalk_client import ChalkClientConfig
 
 # How the command line spells the options that set configuration fields: messages name them.
 _OPTIONS: Final = {
@@ -19,7 +19,7 @@ _OPTIONS: Final = {
 
 def _resolve(args: argparse.Namespace, *, require_credentials: bool) -> ChalkClientConfig:
     """The configuration, with the options' own names as their sources (and in its messages)."""
-    return resolve_command_line(
+    return ChalkClientConfig.resolve_command_line(
         {
             "client_id": args.client_id,
             "api_server": args.api_server,

@@ -14,17 +14,17 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from chalk_client._async_client import AsyncChalkClient
-from chalk_client._cli.format import describe_result
-from chalk_client._client import ChalkClient
-from chalk_client._core.config import ChalkClientConfig
-from chalk_client._core.errors import (
+from chalk_client import (
+    AsyncChalkClient,
     ChalkAuthenticationError,
+    ChalkClient,
+    ChalkClientConfig,
     ChalkInputError,
     ChalkMissingDependencyError,
     ChalkResultError,
+    Token,
 )
-from chalk_client._core.token import Token
+from chalk_client._cli.format import describe_result
 
 if TYPE_CHECKING:
     from chalk_client.testing import ChalkServer

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 
-from chalk_client._api.results import OnlineQueryResult
-from chalk_client._core.errors import describe_chalk_error
+from chalk_client import OnlineQueryResult, describe_chalk_error
 
 __all__ = ["describe_result"]
 

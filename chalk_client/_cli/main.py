@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from chalk_client import ChalkMissingDependencyError, ChalkSDKError
 from chalk_client._cli.errors import (
     EXIT_BROKEN_PIPE,
     EXIT_CODES,
@@ -24,7 +25,6 @@ from chalk_client._cli.errors import (
     _flush_stdout,
 )
 from chalk_client._cli.parser import _parser
-from chalk_client._core.errors import ChalkMissingDependencyError, ChalkSDKError
 
 __all__ = ["EXIT_CODES", "main"]
 

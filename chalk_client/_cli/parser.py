@@ -6,11 +6,11 @@ import argparse
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from chalk_client import __version__
 from chalk_client._cli.commands import _config, _query, _token, _upload, _whoami
 from chalk_client._cli.commands_offline import _offline_query
 from chalk_client._cli.commands_server import _demo, _dev_server
 from chalk_client._cli.errors import EXIT_CODES, EXIT_USAGE
-from chalk_client._version import __version__
 
 
 class _Parser(argparse.ArgumentParser):

@@ -4,6 +4,9 @@
 ``chalk login`` writes, defaults) and records in ``sources`` where each value came from, so that
 ``chalk-client config`` can show it. Every problem is a :class:`ChalkConfigError` whose message names
 the source and the fix. No message and no ``repr`` ever contains the client secret.
+
+:func:`describe_network` says which proxy and certificates a client would use (the other half of
+``chalk-client config``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from chalk_client._core.login_file import _LoginLookup, _read_login_file
 from chalk_client._core.sources import _VARIABLES, _clean, _from_variables, _variable_names, describe_source
 from chalk_client._core.urls import DEFAULT_API_SERVER, normalize_url
 
-__all__ = ["ChalkClientConfig"]
+__all__ = ["ChalkClientConfig", "describe_network"]
 
 _MASK: Final = "********"
 
@@ -157,6 +160,57 @@ class ChalkClientConfig:
             options=None,
         )
 
+    @classmethod
+    def resolve_command_line(
+        cls,
+        arguments: Mapping[str, str | None],
+        *,
+        options: Mapping[str, str],
+        allow_insecure_http: bool = False,
+        require_credentials: bool = True,
+        environ: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+    ) -> ChalkClientConfig:
+        """:meth:`resolve`, for a command line whose options set some of the fields.
+
+        The sources and their order are those of :meth:`resolve`; what differs is how the values
+        the command line was given are named. This is how ``chalk-client`` resolves its options.
+
+        Example::
+
+            config = ChalkClientConfig.resolve_command_line(
+                {"client_id": args.client_id, "environment": args.environment},
+                options={"client_id": "--client-id", "environment": "--environment"},
+            )
+
+        Args:
+            arguments: The values the command line was given, by field name (``client_id``,
+                ``client_secret``, ``api_server``, ``environment``, ``branch``, ``deployment_tag``,
+                ``query_server``); None or an empty value means not given.
+            options: For each field the command line has an option for, the option's spelling
+                (``{"client_id": "--client-id"}``; ``"allow_insecure_http"`` for the flag that sets
+                `allow_insecure_http`). A value given that way has the option as its source in
+                ``sources`` and messages about it name the option. A missing credential is one line
+                that names the options, the variables and ``chalk login``, and points to
+                ``chalk-client config``.
+            allow_insecure_http: Accept ``http://`` URLs for hosts that are not loopback.
+            require_credentials: Raise when the client id or secret is missing; when False they are
+                left None (to show what resolved).
+            environ: The variables to read; :data:`os.environ` by default.
+            cwd: Where the search for the project root starts; the current directory by default.
+
+        Raises:
+            ChalkConfigError: As for :meth:`resolve`.
+        """
+        return _resolve(
+            arguments,
+            allow_insecure_http=allow_insecure_http,
+            require_credentials=require_credentials,
+            environ=environ,
+            cwd=cwd,
+            options=options,
+        )
+
     def with_options(
         self,
         *,
@@ -225,29 +279,45 @@ class ChalkClientConfig:
     __str__ = __repr__
 
 
-def resolve_command_line(
-    arguments: Mapping[str, str | None],
-    *,
-    options: Mapping[str, str],
-    allow_insecure_http: bool = False,
-    require_credentials: bool = True,
-    environ: Mapping[str, str] | None = None,
-    cwd: str | os.PathLike[str] | None = None,
-) -> ChalkClientConfig:
-    """:meth:`ChalkClientConfig.resolve` for a command line whose options set some fields.
+# The name it had before it was public as a classmethod; the tests still call it so.
+resolve_command_line = ChalkClientConfig.resolve_command_line
 
-    `options` maps a field to the option that sets it (``{"client_id": "--client-id"}``): a value
-    given that way records the option as its source, and the missing-credentials message is one
-    line that names the options, the variables and ``chalk login``.
+
+def describe_network(
+    url: str = DEFAULT_API_SERVER, *, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The proxy and the trusted certificates a client with the default network options would use.
+
+    That is a :class:`ChalkClient` given no ``proxy=``, ``verify=``, ``cert=`` or ``trust_env=``:
+    the proxy comes from ``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` (as httpx
+    reads them), the certificates from ``SSL_CERT_FILE`` or ``SSL_CERT_DIR``, else certifi's bundle.
+    ``chalk-client config`` shows the same two lines. Proxy credentials are masked.
+
+    Args:
+        url: The URL, with its scheme, whose proxy to describe (the default API server if not given).
+        environ: The variables to read; :data:`os.environ` by default.
+
+    Returns:
+        ``{"proxy": ..., "ca": ...}`` in words, e.g. ``"http://****:****@proxy.internal:3128 (from
+        HTTPS_PROXY)"`` or ``"none"``, and ``"SSL_CERT_FILE=/etc/ssl/ca.pem"`` or ``"certifi's
+        bundle (the default)"``.
+
+    Raises:
+        ChalkConfigError: A proxy or certificate variable is not valid (the client would refuse it
+            too, when it is made).
     """
-    return _resolve(
-        arguments,
-        allow_insecure_http=allow_insecure_http,
-        require_credentials=require_credentials,
+    from chalk_client._core.network import resolve_network  # ~6 ms of attrs classes: at first use
+
+    network = resolve_network(
+        proxy=None,
+        verify=True,
+        cert=None,
+        trust_env=True,
+        transport="urllib3",
+        caller_transport=False,
         environ=environ,
-        cwd=cwd,
-        options=options,
     )
+    return {"proxy": network.proxies.describe(url), "ca": network.ca.text}
 
 
 def _resolve(

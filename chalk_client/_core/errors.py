@@ -69,6 +69,7 @@ __all__ = [
     "ChalkTimeoutError",
     "ChalkUnavailableError",
     "ChalkUnprocessableEntityError",
+    "describe_chalk_error",
 ]
 
 REDACTED = "[REDACTED]"
@@ -354,7 +355,19 @@ def method_url(method: str, url: str) -> str:
 
 
 def describe_chalk_error(error: ChalkError) -> str:
-    """One line for a server ``ChalkError``: code, feature, primary key and message."""
+    """One line for one of the server's errors: its code, where it happened, and its message.
+
+    The errors are the ``ChalkError`` objects of ``OnlineQueryResult.errors`` and of the
+    ``errors`` of a :class:`ChalkAPIStatusError`; the exceptions' own messages and
+    ``chalk-client query`` show them this way.
+
+    Args:
+        error: A ``ChalkError`` (the generated model ``chalk_openapi.models.ChalkError``).
+
+    Returns:
+        ``"<code> (<feature>, <resolver>, key <primary key>): <message>"``, the part in brackets
+        naming only what the error has, e.g. ``"RESOLVER_FAILED (user.credit_score, key 3): boom"``.
+    """
     code = str(getattr(error.code, "value", error.code))
     where = [str(v) for v in (getattr(error, "feature", None), getattr(error, "resolver", None)) if _given(v)]
     pkey = getattr(error, "display_primary_key", None)

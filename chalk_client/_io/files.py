@@ -21,7 +21,7 @@ from typing import Final
 
 import httpx
 
-from chalk_client._core.steps import _Fetch, _TruncatedError
+from chalk_client._core.steps import Fetch, _TruncatedError
 
 __all__ = ["DOWNLOAD_CHUNK_BYTES", "afetch_file", "create_file", "fetch_file"]
 
@@ -80,7 +80,7 @@ class _PartFile:
                 self._temporary.unlink()
 
 
-def fetch_file(http: httpx.Client, fetch: _Fetch) -> int | Exception | None:
+def fetch_file(http: httpx.Client, fetch: Fetch) -> int | Exception | None:
     """Stream `fetch.url` into `fetch.target`: None once it is in place, else the status or the error."""
     part = _PartFile(fetch.target)
     try:
@@ -103,7 +103,7 @@ def fetch_file(http: httpx.Client, fetch: _Fetch) -> int | Exception | None:
         part.discard()
 
 
-async def afetch_file(http: httpx.AsyncClient, fetch: _Fetch) -> int | Exception | None:
+async def afetch_file(http: httpx.AsyncClient, fetch: Fetch) -> int | Exception | None:
     """The awaiting :func:`fetch_file`."""
     part = _PartFile(fetch.target)
     try:
