@@ -2,7 +2,7 @@
 
 Written by hand; ``scripts/unasync`` generates its twin, ``ChalkClient`` in ``chalk_client._client``,
 from this file (``scripts/unasync --check`` fails when they drift). Each method builds its call
-(:mod:`chalk_client._api.calls`) and has the client's driver (``chalk_client._io.drivers``) run the
+(:mod:`chalk_client._api.calls`) and has the client's driver (``chalk_client._io.async_driver`` and ``sync_driver``) run the
 call's flow (:class:`chalk_client._api.flow.CallFlows`).
 """
 
@@ -22,7 +22,7 @@ from chalk_client._base import _BaseChalkClient
 from chalk_client._client_docs import ASYNC_CLIENT_DOC, CLIENT_ARGS_DOC
 from chalk_client._core.defaults import USE_CLIENT_DEFAULT, TimeoutArg, UseClientDefault
 from chalk_client._core.token import Token
-from chalk_client._io.drivers import AsyncDriver
+from chalk_client._io.async_driver import AsyncDriver
 
 if TYPE_CHECKING:
     from chalk_client._api.offline_calls import ProgressCallback
@@ -305,7 +305,9 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
         from chalk_client._api import offline_calls as _offline  # offline queries load only when used
         from chalk_client._async_jobs import AsyncOfflineQuery
 
-        call, where = self._offline_submission(
+        _offline.check_wait_timeout(timeout)
+        where = _offline.job_where(environment, branch, self._config.branch)
+        call = _offline.submit_call(
             input,
             output,
             required_output=required_output,
@@ -316,9 +318,7 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
             upper_bound=upper_bound,
             tags=tags,
             correlation_id=correlation_id,
-            environment=environment,
-            branch=branch,
-            timeout=timeout,
+            where=where,
         )
         submitted = await self._driver.run(self._calls.call(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
         job = AsyncOfflineQuery(self._driver, self._calls, submitted, where, on_progress)
@@ -344,7 +344,7 @@ class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[floa
         from chalk_client._api import offline_calls as _offline
         from chalk_client._async_jobs import AsyncOfflineQuery
 
-        where = self._offline_where(environment, branch)
+        where = _offline.job_where(environment, branch, self._config.branch)
         call = _offline.revision_call(job_id, where)
         submitted = await self._driver.run(self._calls.call(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
         return AsyncOfflineQuery(self._driver, self._calls, submitted, where, on_progress)

@@ -16,7 +16,7 @@ from chalk_client._api.flow import CallFlows
 from chalk_client._api.offline_calls import OfflineQueryStatus, ProgressCallback, _Submitted, _Where
 from chalk_client._api.offline_jobs import _OfflineQueryBase
 from chalk_client._api.tables import _read_table, _require
-from chalk_client._io.drivers import AsyncDriver
+from chalk_client._io.async_driver import AsyncDriver
 from chalk_client._io.files import _as_directory
 
 if TYPE_CHECKING:

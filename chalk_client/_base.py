@@ -2,7 +2,7 @@
 
 A client resolves its configuration, makes its token cache, its call flows
 (:class:`chalk_client._api.flow.CallFlows`: every attempt of a call, without I/O) and its driver
-(``chalk_client._io.drivers``: the one place that sends and waits). Each public method builds its
+(``chalk_client._io.async_driver`` and ``sync_driver``: the one place that sends and waits). Each public method builds its
 call (:mod:`chalk_client._api.calls`) and has the driver run the call's flow; the two public classes
 differ only in the driver they hold, and ``ChalkClient`` is generated from ``AsyncChalkClient``
 by ``scripts/unasync``.
@@ -11,14 +11,11 @@ by ``scripts/unasync``.
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import httpx
 
-from chalk_client._api.arguments import _header_string
-from chalk_client._api.calls import Call
 from chalk_client._api.flow import DEFAULT_TOKEN_RETRIES, CallFlows
 from chalk_client._core.config import ChalkClientConfig
 from chalk_client._core.defaults import DEFAULT_LIMITS, DEFAULT_TIMEOUT, TOKEN_TIMEOUT, USER_AGENT, as_timeout
@@ -28,7 +25,6 @@ from chalk_client._core.token import DEFAULT_REFRESH_BUFFER, Clock, SystemClock,
 from chalk_client._io.token_cache import TokenCache
 
 if TYPE_CHECKING:
-    from chalk_client._api.offline_calls import _Where
     from chalk_client._core.network import CertArg, VerifyArg
 
 _TransportT = TypeVar("_TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
@@ -154,53 +150,6 @@ class _BaseChalkClient(Generic[_TransportT, _SleepT]):
             f"<{type(self).__name__} client_id={c.client_id!r} api_server={c.api_server!r} "
             f"environment={c.environment!r}>"
         )
-
-    def _offline_where(self, environment: str | None, branch: str | None) -> _Where:
-        from chalk_client._api.offline_calls import _Where  # offline queries load only when used
-
-        """Where an offline job's calls go: the call's environment and branch, else the client's branch."""
-        return _Where(
-            environment=_header_string(environment, "environment"),
-            branch=_header_string(branch, "branch") or self._config.branch,
-        )
-
-    def _offline_submission(
-        self,
-        input: object,
-        output: Sequence[str],
-        *,
-        required_output: Sequence[str],
-        dataset_name: str | None,
-        max_samples: int | None,
-        recompute_features: bool,
-        lower_bound: datetime | str | None,
-        upper_bound: datetime | str | None,
-        tags: Sequence[str] | None,
-        correlation_id: str | None,
-        environment: str | None,
-        branch: str | None,
-        timeout: float | None,
-    ) -> tuple[Call, _Where]:
-        """The submit call of an offline query, and where the job's later calls go."""
-        from chalk_client._api import offline_calls as _offline  # loaded only when used
-
-        _offline.check_wait_timeout(timeout)
-        where = self._offline_where(environment, branch)
-        call = _offline.submit_call(
-            input,
-            output,
-            required_output=required_output,
-            dataset_name=dataset_name,
-            max_samples=max_samples,
-            recompute_features=recompute_features,
-            lower_bound=lower_bound,
-            upper_bound=upper_bound,
-            tags=tags,
-            correlation_id=correlation_id,
-            environment=where.environment,
-            branch=where.branch,
-        )
-        return call, where
 
 
 def _effective_config(

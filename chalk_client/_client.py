@@ -20,7 +20,7 @@ from chalk_client._base import _BaseChalkClient
 from chalk_client._client_docs import CLIENT_ARGS_DOC, CLIENT_DOC
 from chalk_client._core.defaults import USE_CLIENT_DEFAULT, TimeoutArg, UseClientDefault
 from chalk_client._core.token import Token
-from chalk_client._io.drivers import SyncDriver
+from chalk_client._io.sync_driver import SyncDriver
 
 if TYPE_CHECKING:
     from chalk_client._api.offline_calls import ProgressCallback
@@ -303,7 +303,9 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         from chalk_client._api import offline_calls as _offline  # offline queries load only when used
         from chalk_client._jobs import OfflineQuery
 
-        call, where = self._offline_submission(
+        _offline.check_wait_timeout(timeout)
+        where = _offline.job_where(environment, branch, self._config.branch)
+        call = _offline.submit_call(
             input,
             output,
             required_output=required_output,
@@ -314,9 +316,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
             upper_bound=upper_bound,
             tags=tags,
             correlation_id=correlation_id,
-            environment=environment,
-            branch=branch,
-            timeout=timeout,
+            where=where,
         )
         submitted = self._driver.run(self._calls.call(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
         job = OfflineQuery(self._driver, self._calls, submitted, where, on_progress)
@@ -342,7 +342,7 @@ class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]
         from chalk_client._api import offline_calls as _offline
         from chalk_client._jobs import OfflineQuery
 
-        where = self._offline_where(environment, branch)
+        where = _offline.job_where(environment, branch, self._config.branch)
         call = _offline.revision_call(job_id, where)
         submitted = self._driver.run(self._calls.call(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
         return OfflineQuery(self._driver, self._calls, submitted, where, on_progress)

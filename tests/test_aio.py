@@ -263,7 +263,7 @@ def test_the_async_client_sends_through_aiohttp_by_default() -> None:
 
         result, pool = asyncio.run(main())
     assert result.get_value("user.name") == "Ada Lovelace"
-    assert pool.aio is not None
+    assert pool.session is not None
 
 
 def test_import_does_not_import_aiohttp_until_an_async_client_sends() -> None:

@@ -23,7 +23,7 @@ from chalk_client import (
     ChalkTimeoutError,
     OnlineQueryResult,
 )
-from chalk_client._io.pools import USER_AGENT
+from chalk_client._core.defaults import USER_AGENT
 from tests.conftest import API_SERVER, CLIENT_ID, SECRET, TOKEN_PREFIX, FakeClock
 from tests.fake_api import ENGINE, Both, FakeChalkAPI, answer
 

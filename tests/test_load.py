@@ -317,3 +317,39 @@ def test_the_token_exchange_takes_no_slot(clock: FakeClock) -> None:
         join(threads)
     assert [r.get_value("user.id") for r in results] == [0, 1, 2, 3]
     assert endpoint.calls == 1
+
+
+def _slot_then_fail() -> Any:
+    """A flow that takes a slot and fails before it sends (as a failed re-exchange would)."""
+    from chalk_client._core.steps import TakeSlot, ask
+
+    lease = yield from ask(TakeSlot(False, 0.0, "http://127.0.0.1/v1/query/online"))
+    assert not isinstance(lease, Exception)
+    raise RuntimeError("failed while holding the slot")
+
+
+def test_a_slot_taken_by_a_flow_that_fails_before_sending_is_given_back(clock: FakeClock) -> None:
+    client = sync_client(GatedServer(clock), clock, slots=1)
+    with client:
+        for _ in range(3):  # with the only slot lost, the second round would time out
+            with pytest.raises(RuntimeError, match="holding the slot"):
+                client._driver.run(_slot_then_fail())
+        assert client._driver.api.slots.acquire(timeout=0)
+
+
+def test_the_async_driver_gives_back_a_slot_when_the_flow_fails_before_sending(clock: FakeClock) -> None:
+    async def main() -> bool:
+        async with AsyncChalkClient(
+            **client_kwargs(
+                clock,
+                transport=httpx.MockTransport(GatedServer._answer),
+                limits=httpx.Limits(max_connections=1),
+            )
+        ) as client:
+            for _ in range(3):
+                with pytest.raises(RuntimeError, match="holding the slot"):
+                    await asyncio.wait_for(client._driver.run(_slot_then_fail()), BOUND)
+            pool = await client._driver.api.get()
+            return pool.slots is not None and not pool.slots.locked()
+
+    assert asyncio.run(main())

@@ -130,6 +130,6 @@ def test_the_public_helpers_keep_import_chalk_client_lean() -> None:
 
 
 def test_version_is_in_the_user_agent() -> None:
-    from chalk_client._io.pools import USER_AGENT
+    from chalk_client._core.defaults import USER_AGENT
 
     assert f"chalk-client-python/{chalk_client.__version__}" == USER_AGENT

@@ -16,7 +16,7 @@ The token exchange takes no slot (its pool has one connection more than there ar
 never wait behind the calls that wait for it. It is retried inside its single flight
 (``token_retries``) on connection failures, timeouts, 408, 429 and 5xx, so one blip reaches no caller.
 
-Nothing here does I/O: the drivers in ``chalk_client._io.drivers`` carry the steps out. Offline
+Nothing here does I/O: the drivers in ``chalk_client._io.async_driver`` and ``sync_driver`` carry the steps out. Offline
 waits and downloads (:mod:`chalk_client._api.offline_flows`) make their calls through this flow.
 """
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import attrs
 
-from chalk_client._api.arguments import _bool, _string, _strings, _time, encode_json
+from chalk_client._api.arguments import _bool, _header_string, _string, _strings, _time, encode_json
 from chalk_client._api.calls import Call, _chalk_error
 from chalk_client._api.offline_input import offline_input
 from chalk_client._core.answers import Answer, invalid_response, json_object
@@ -145,6 +145,17 @@ class _Where(NamedTuple):
     branch: str | None
 
 
+_NOWHERE: Final = _Where(None, None)
+
+
+def job_where(environment: str | None, branch: str | None, default_branch: str | None) -> _Where:
+    """Where a job's calls go: the given environment and branch, else the client's branch."""
+    return _Where(
+        environment=_header_string(environment, "environment"),
+        branch=_header_string(branch, "branch") or default_branch,
+    )
+
+
 # ---------------------------------------------------------------------------------------------------
 # Requests
 
@@ -161,10 +172,10 @@ def submit_call(
     upper_bound: datetime | str | None = None,
     tags: Sequence[str] | None = None,
     correlation_id: str | None = None,
-    environment: str | None = None,
-    branch: str | None = None,
+    where: _Where = _NOWHERE,
 ) -> Call:
     """The submit request, or :class:`ChalkInputError` naming the bad argument."""
+    environment, branch = where
     outputs = _strings(output, "output")
     if not outputs:
         raise ChalkInputError("output is empty: name at least one feature, e.g. ['user.credit_score']")

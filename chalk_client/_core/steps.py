@@ -1,7 +1,7 @@
 """The step vocabulary: what a flow asks its driver to do, each step with the type of its reply.
 
 Every call, token exchange, offline wait and download is a generator (a *flow*) written once,
-without I/O. It yields steps; a driver (``chalk_client._io.drivers``: one with ``await``, one
+without I/O. It yields steps; a driver (``chalk_client._io.async_driver`` and ``sync_driver``: one with ``await``, one
 without) carries each out and sends back its reply. A flow asks through :func:`ask`, which types
 the reply after the step: ``token, exchanged = yield from ask(GET_TOKEN)``. That is the only cast.
 

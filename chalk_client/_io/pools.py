@@ -17,16 +17,6 @@ from typing import TYPE_CHECKING, Protocol
 
 import httpx
 
-from chalk_client._core.defaults import (
-    DEFAULT_LIMITS,
-    DEFAULT_TIMEOUT,
-    TOKEN_TIMEOUT,
-    USE_CLIENT_DEFAULT,
-    USER_AGENT,
-    TimeoutArg,
-    UseClientDefault,
-    as_timeout,
-)
 from chalk_client._io.fork import keep_inherited, reset_after_fork
 
 if TYPE_CHECKING:
@@ -35,20 +25,7 @@ if TYPE_CHECKING:
     from chalk_client._io.aiohttp_transport import AioSession
     from chalk_client._io.urllib3_transport import Urllib3Session
 
-__all__ = [
-    "DEFAULT_LIMITS",
-    "DEFAULT_TIMEOUT",
-    "TOKEN_TIMEOUT",
-    "USER_AGENT",
-    "USE_CLIENT_DEFAULT",
-    "AsyncPool",
-    "PerLoopAsyncClient",
-    "SyncPool",
-    "TimeoutArg",
-    "UseClientDefault",
-    "as_timeout",
-    "pool_timeout_error",
-]
+__all__ = ["AsyncPool", "PerLoopAsyncClient", "SyncPool", "pool_timeout_error"]
 
 
 class _Closable(Protocol):
@@ -96,6 +73,15 @@ class SyncPool:
         self.session = session
         self.slots = threading.BoundedSemaphore(max_connections) if max_connections else None
 
+    def get(self) -> SyncPool:
+        """This pool (the twin of :meth:`PerLoopAsyncClient.get`: a sync client has one per plane)."""
+        return self
+
+    def take(self, wait: float | None) -> bool:
+        """Take a slot, waiting at most `wait` seconds (None: as long as it takes); False if none came free."""
+        slots = self.slots
+        return slots is None or slots.acquire(timeout=wait)
+
     def close(self) -> None:
         """Close the connections."""
         self.http.close()
@@ -105,16 +91,37 @@ class AsyncPool:
     """A connection pool of ``AsyncChalkClient`` in one event loop, with the SDK's slots.
 
     `http` sends the token exchange and downloads (and every call, when the caller gave a
-    transport); `aio`, when set, is the aiohttp session that API calls take directly.
+    transport); `session`, when set, is the aiohttp session that API calls take directly.
     """
 
-    def __init__(self, http: httpx.AsyncClient, aio: AioSession | None, max_connections: int | None) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, session: AioSession | None, max_connections: int | None
+    ) -> None:
         import asyncio
 
         self.http = http
-        self.aio = aio
+        self.session = session
         self.slots = asyncio.Semaphore(max_connections) if max_connections else None
         self.closed = False
+
+    async def take(self, wait: float | None) -> bool:
+        """Take a slot, waiting at most `wait` seconds (None: as long as it takes); False if none came free."""
+        slots = self.slots
+        if slots is None:
+            return True
+        if not slots.locked():
+            await slots.acquire()  # a free slot: no timer needed
+            return True
+        if wait is None:
+            await slots.acquire()
+            return True
+        import asyncio
+
+        try:
+            await asyncio.wait_for(slots.acquire(), wait)
+        except TimeoutError:
+            return False
+        return True
 
     async def aclose(self) -> None:
         """Close the connections (the httpx client closes the aiohttp session under it)."""
