@@ -27,6 +27,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
+import attrs
 import httpx
 
 from chalk_client._api.calls import Call, wire_template
@@ -72,33 +73,23 @@ class TokenView(Protocol):
         ...
 
 
+@attrs.define(kw_only=True, eq=False)
 class CallFlows:
     """Makes the flows of one client's calls: its configuration, retry knobs and routes."""
 
-    def __init__(
-        self,
-        *,
-        config: ChalkClientConfig,
-        tokens: TokenView,
-        clock: Clock,
-        rand: Callable[[], float],
-        timeout: httpx.Timeout,
-        token_timeout: httpx.Timeout,
-        max_retries: int,
-        token_retries: int,
-        secrets: Sequence[str | None],
-    ) -> None:
-        self.config = config
-        self.tokens = tokens
-        self.clock = clock
-        self.rand = rand
-        self.timeout = timeout
-        self.token_timeout = token_timeout
-        self.max_retries = max_retries
-        self.token_retries = token_retries
-        self.secrets = tuple(secrets)
-        # The routes of the current token (see _route); replaced whole when the token changes.
-        self._routes: tuple[Token | None, dict[tuple[Any, ...], Route]] = (None, {})
+    config: ChalkClientConfig
+    tokens: TokenView
+    clock: Clock
+    rand: Callable[[], float]
+    timeout: httpx.Timeout
+    token_timeout: httpx.Timeout
+    max_retries: int
+    token_retries: int
+    secrets: tuple[str | None, ...]
+    # The routes of the current token (see _route); replaced whole when the token changes.
+    _routes: tuple[Token | None, dict[tuple[Any, ...], Route]] = attrs.field(
+        init=False, factory=lambda: (None, {})
+    )
 
     def call(self, call: Call, parse: Parser[_R], timeout: TimeoutArg | UseClientDefault) -> Flow[_R]:
         """Every attempt of `call`, as steps; returns the parsed answer or raises the SDK error."""
@@ -150,29 +141,12 @@ class CallFlows:
                 replays += 1
             if not isinstance(outcome, httpx.TransportError) and outcome.is_success:
                 return parse(call, outcome, self.secrets)
-            decision = decide_retry(
-                idempotency=call.idempotency,
-                attempt=attempt,
-                max_retries=self.max_retries,
-                outcome=outcome,
-                rand=self.rand,
-                wall_clock=self.clock.time,
+            delay = self._retry_delay(
+                f"{call.method} {url}", call.idempotency, attempt, self.max_retries, outcome
             )
-            if decision.delay is None:
-                logger.debug(
-                    "%s %s: not retried after attempt %d: %s", call.method, url, attempt, decision.reason
-                )
+            if delay is None:
                 raise self._failure(call, url, outcome, attempt)
-            logger.debug(
-                "%s %s: retry %d of %d in %.2f s: %s",
-                call.method,
-                url,
-                attempt,
-                self.max_retries,
-                decision.delay,
-                decision.reason,
-            )
-            yield from ask(Sleep(decision.delay))
+            yield from ask(Sleep(delay))
             exchanged = False  # the next attempt reads the cache anew
 
     def exchange(self) -> Flow[TokenResponse]:
@@ -204,37 +178,52 @@ class CallFlows:
             outcome = yield from ask(send)
             if not isinstance(outcome, httpx.TransportError) and outcome.is_success:
                 return parse_model(TokenResponse, outcome, required=("access_token",), secrets=self.secrets)
-            if not isinstance(outcome, httpx.TransportError) and 400 <= outcome.status_code < 500:
-                transient = outcome.status_code in (408, 429)
-            else:
-                transient = True
-            decision = (
-                decide_retry(
-                    idempotency=Idempotency.SAFE,
-                    attempt=attempt,
-                    max_retries=self.token_retries,
-                    outcome=outcome,
-                    rand=self.rand,
-                    wall_clock=self.clock.time,
-                )
-                if transient
-                else None
+            rejected = (
+                not isinstance(outcome, httpx.TransportError)
+                and 400 <= outcome.status_code < 500
+                and outcome.status_code not in (408, 429)
             )
-            if decision is None or decision.delay is None:
+            if rejected:
                 logger.debug(
-                    "token exchange: not retried after attempt %d: %s",
-                    attempt,
-                    decision.reason if decision is not None else "the credentials were rejected",
+                    "token exchange: not retried after attempt %d: the credentials were rejected", attempt
                 )
                 raise self._exchange_error(outcome, method, url, attempt)
+            delay = self._retry_delay(
+                "token exchange", Idempotency.SAFE, attempt, self.token_retries, outcome
+            )
+            if delay is None:
+                raise self._exchange_error(outcome, method, url, attempt)
+            yield from ask(Sleep(delay))
+
+    def _retry_delay(
+        self,
+        what: str,
+        idempotency: Idempotency,
+        attempt: int,
+        max_retries: int,
+        outcome: Answer | httpx.TransportError,
+    ) -> float | None:
+        """How long to wait before retrying `what` after attempt `attempt` failed; None: do not retry."""
+        decision = decide_retry(
+            idempotency=idempotency,
+            attempt=attempt,
+            max_retries=max_retries,
+            outcome=outcome,
+            rand=self.rand,
+            wall_clock=self.clock.time,
+        )
+        if decision.delay is None:
+            logger.debug("%s: not retried after attempt %d: %s", what, attempt, decision.reason)
+        else:
             logger.debug(
-                "token exchange: retry %d of %d in %.2f s: %s",
+                "%s: retry %d of %d in %.2f s: %s",
+                what,
                 attempt,
-                self.token_retries,
+                max_retries,
                 decision.delay,
                 decision.reason,
             )
-            yield from ask(Sleep(decision.delay))
+        return decision.delay
 
     def _exchange_error(
         self, outcome: Answer | httpx.TransportError, method: str, url: str, attempts: int

@@ -12,8 +12,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, TextIO
 
+import attrs
+
 from chalk_client import (
     ChalkClient,
+    ChalkClientConfig,
     ChalkConfigError,
     ChalkInputError,
     OnlineQueryResult,
@@ -24,16 +27,11 @@ from chalk_client._cli.connection import _resolve
 from chalk_client._cli.errors import EXIT_ANSWER_ERRORS, EXIT_OK
 from chalk_client._cli.format import describe_result
 
-# The settings `config` shows, in this order: every text field of ChalkClientConfig (a test keeps
-# this in step with the class).
-CONFIG_FIELDS: Final = (
-    "client_id",
-    "client_secret",
-    "api_server",
-    "environment",
-    "branch",
-    "deployment_tag",
-    "query_server",
+# The settings `config` shows, in this order: every text field of ChalkClientConfig.
+CONFIG_FIELDS: Final = tuple(
+    field.name
+    for field in attrs.fields(ChalkClientConfig)
+    if field.name not in ("allow_insecure_http", "sources")
 )
 
 

@@ -7,7 +7,6 @@ import csv
 import importlib
 import json
 import os
-import secrets
 import sys
 import tempfile
 from pathlib import Path
@@ -148,29 +147,7 @@ def save_results(job: OfflineQuery, destination: str) -> list[Path]:
             table = importlib.import_module("pyarrow").concat_tables([pq.read_table(p) for p in parts])
         else:  # no files: to_arrow() has the job's columns, empty (and nothing to download)
             table = job.to_arrow()
-        fd, temporary = _create_file(out.parent, f".{out.name}.", ".part")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pq.write_table(table, handle)
-            os.replace(temporary, out)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        combined = Path(scratch) / "combined.parquet"  # a new file: 0o666 under the umask
+        pq.write_table(table, combined)
+        os.replace(combined, out)  # the scratch folder is beside `out`: one filesystem
     return [out]
-
-
-def _create_file(directory: Path, prefix: str, suffix: str) -> tuple[int, Path]:
-    """A new file with a unique name in `directory`, open for writing, with the usual permissions.
-
-    Mode 0o666, which the umask masks as for any file a program writes (``tempfile.mkstemp`` would
-    make it 0600: a dataset others cannot read); ``O_EXCL`` makes the name unique. The SDK's
-    downloads create their files the same way.
-    """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        path = directory / f"{prefix}{secrets.token_hex(6)}{suffix}"
-        try:
-            return os.open(path, flags, 0o666), path
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"could not create a unique file name in {directory}")  # pragma: no cover

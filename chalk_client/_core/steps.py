@@ -26,6 +26,7 @@ from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
 from typing import Any, Final, Generic, TypeAlias, TypeVar, cast
 
+import attrs
 import httpx
 
 from chalk_client._core.answers import Answer
@@ -72,71 +73,52 @@ class GetToken(Step[tuple[Token, bool]]):
 GET_TOKEN: Final = GetToken()
 
 
+@attrs.define(eq=False)
 class TakeSlot(Step[object | httpx.TransportError]):
     """A slot on the engines' pool (`engine`) or the API server's, waiting at most `wait` seconds.
 
     The reply is a lease for :class:`Send`, or ``httpx.PoolTimeout`` naming `url` (the call's).
     """
 
-    __slots__ = ("engine", "url", "wait")
-
-    def __init__(self, engine: bool, wait: float | None, url: str) -> None:
-        self.engine = engine
-        self.wait = wait
-        self.url = url
+    engine: bool
+    wait: float | None
+    url: str
 
 
+@attrs.define(eq=False)
 class Send(Step[Answer | httpx.TransportError]):
     """One request: sent on `lease` (whose slot is then given back), or, with None, on the API
     server's pool without a slot."""
 
-    __slots__ = ("body", "headers", "lease", "method", "timeout", "url")
-
-    def __init__(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        timeout: httpx.Timeout,
-        *,
-        lease: object | None,
-    ) -> None:
-        self.method = method
-        self.url = url
-        self.headers = headers
-        self.body = body
-        self.timeout = timeout
-        self.lease = lease
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | None
+    timeout: httpx.Timeout
+    lease: object | None = attrs.field(kw_only=True)
 
 
+@attrs.define(eq=False)
 class Sleep(Step[None]):
     """Wait `seconds`."""
 
-    __slots__ = ("seconds",)
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
+    seconds: float
 
 
+@attrs.define(eq=False)
 class Fetch(Step[int | Exception | None]):
     """Stream `url` into `target` (atomically); the reply is None, an HTTP status, or the error."""
 
-    __slots__ = ("target", "url")
-
-    def __init__(self, url: str, target: Path) -> None:
-        self.url = url
-        self.target = target
+    url: str
+    target: Path
 
 
+@attrs.define(eq=False)
 class Report(Step[None]):
     """Call `callback` with `status` (a progress report); an awaitable it returns is awaited."""
 
-    __slots__ = ("callback", "status")
-
-    def __init__(self, callback: Callable[[Any], object], status: object) -> None:
-        self.callback = callback
-        self.status = status
+    callback: Callable[[Any], object]
+    status: object
 
 
 class _TruncatedError(Exception):

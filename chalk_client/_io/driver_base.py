@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
 
+import attrs
 import httpx
 
 from chalk_client._core.steps import Flow, Report
@@ -32,29 +33,19 @@ __all__ = ["_AsyncDriverBase", "_SyncDriverBase"]
 logger = logging.getLogger("chalk_client.http")
 
 
+@attrs.define(kw_only=True, slots=False, eq=False)
 class _DriverBase:
     """What both drivers hold: the token cache, how to exchange, how to make a pool, the closed state."""
 
-    def __init__(
-        self,
-        *,
-        tokens: TokenCache,
-        exchange: Callable[[], Flow[TokenResponse]],
-        http_options: dict[str, Any],
-        limits: httpx.Limits,
-        network: Network,
-        transport: object | None,
-        closed_error: Callable[[], Exception],
-    ) -> None:
-        self.tokens = tokens
-        self._exchange_flow = exchange
-        self._http_options = http_options
-        self._limits = limits
-        self._network = network
-        self._transport = transport
-        self._closed_error = closed_error
-        self.closed = False
-        self._owner_pid: int | None = os.getpid()
+    tokens: TokenCache
+    _exchange_flow: Callable[[], Flow[TokenResponse]] = attrs.field(alias="exchange")
+    _http_options: dict[str, Any] = attrs.field(alias="http_options")
+    _limits: httpx.Limits = attrs.field(alias="limits")
+    _network: Network = attrs.field(alias="network")
+    _transport: object | None = attrs.field(alias="transport")
+    _closed_error: Callable[[], Exception] = attrs.field(alias="closed_error")
+    closed: bool = attrs.field(init=False, default=False)
+    _owner_pid: int | None = attrs.field(init=False, factory=os.getpid)
 
 
 class _SyncDriverBase(_DriverBase):
