@@ -52,6 +52,12 @@ from chalk_client._core.errors import (
     ChalkUnprocessableEntityError,
     describe_chalk_error,
 )
+from chalk_client._core.server_errors import (
+    ChalkErrorCategory,
+    ChalkErrorCode,
+    ChalkExceptionInfo,
+    ChalkServerErrorInfo,
+)
 from chalk_client._core.token import Clock, SystemClock, Token, TokenState
 from chalk_client._core.urls import DEFAULT_API_SERVER
 from chalk_client._version import __version__
@@ -101,6 +107,9 @@ __all__ = [
     "ChalkConnectionError",
     "ChalkDownloadError",
     "ChalkEnvironmentError",
+    "ChalkErrorCategory",
+    "ChalkErrorCode",
+    "ChalkExceptionInfo",
     "ChalkInputError",
     "ChalkInvalidResponseError",
     "ChalkMissingDependencyError",
@@ -113,6 +122,7 @@ __all__ = [
     "ChalkResultError",
     "ChalkSDKError",
     "ChalkServerError",
+    "ChalkServerErrorInfo",
     "ChalkTimeoutError",
     "ChalkUnavailableError",
     "ChalkUnprocessableEntityError",

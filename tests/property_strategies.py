@@ -136,13 +136,14 @@ def check_error(err: ChalkSDKError, *, secret: str | None = SECRET) -> None:
 
 
 def check_chalk_errors(errors: object) -> None:
-    from chalk_openapi.models.chalk_error import ChalkError
+    from chalk_client import ChalkServerErrorInfo
 
     assert isinstance(errors, list)
     for error in errors:
-        assert isinstance(error, ChalkError)
-        assert isinstance(str(getattr(error.code, "value", error.code)), str)
+        assert type(error) is ChalkServerErrorInfo  # the SDK's type, never the generated one
+        assert isinstance(error.code, str)
         assert isinstance(error.message, str)
+        assert "Unset" not in repr(error)
 
 
 _T = TypeVar("_T")

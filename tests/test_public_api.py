@@ -57,6 +57,10 @@ EXPECTED = {
     "ChalkMissingDependencyError",
     "ChalkClientClosedError",
     "describe_chalk_error",
+    "ChalkErrorCategory",
+    "ChalkErrorCode",
+    "ChalkExceptionInfo",
+    "ChalkServerErrorInfo",
     "describe_network",
 }
 
@@ -103,19 +107,79 @@ def test_describe_network_names_the_proxy_masked_and_the_ca_source(tmp_path: Pat
 
 
 def test_describe_chalk_error_is_one_line_naming_only_what_the_error_has() -> None:
-    from chalk_openapi.models import ChalkError, ErrorCode
-
-    full = ChalkError(
-        code=ErrorCode.RESOLVER_FAILED,
+    full = chalk_client.ChalkServerErrorInfo(
+        code=chalk_client.ChalkErrorCode.RESOLVER_FAILED,
         message="boom",
         feature="user.credit_score",
         resolver="get_credit_score",
-        display_primary_key="3",
+        primary_key="3",
     )
     assert chalk_client.describe_chalk_error(full) == (
         "RESOLVER_FAILED (user.credit_score, get_credit_score, key 3): boom"
     )
-    assert chalk_client.describe_chalk_error(ChalkError(code="X", message="m")) == "X: m"
+    assert (
+        chalk_client.describe_chalk_error(chalk_client.ChalkServerErrorInfo(code="X", message="m")) == "X: m"
+    )
+
+
+def test_a_server_error_is_the_sdks_frozen_type_with_a_repr_of_what_is_set() -> None:
+    from chalk_openapi.models import ChalkError, ChalkException, ErrorCategory, ErrorCode
+
+    from chalk_client._core.server_errors import from_generated
+
+    parsed = from_generated(
+        ChalkError(
+            code=ErrorCode.RESOLVER_FAILED,
+            message="boom",
+            category=ErrorCategory.FIELD,
+            feature="user.credit_score",
+            exception=ChalkException(kind="ZeroDivisionError", message="division by zero"),
+        )
+    )
+    assert type(parsed) is chalk_client.ChalkServerErrorInfo
+    assert parsed.code is chalk_client.ChalkErrorCode.RESOLVER_FAILED
+    assert parsed.code == "RESOLVER_FAILED"
+    assert parsed.category is chalk_client.ChalkErrorCategory.FIELD
+    assert parsed.resolver is None
+    assert parsed.primary_key is None
+    assert parsed.exception == chalk_client.ChalkExceptionInfo("ZeroDivisionError", "division by zero")
+    assert repr(parsed) == (
+        "ChalkServerErrorInfo(code='RESOLVER_FAILED', message='boom', category='FIELD', "
+        "feature='user.credit_score', exception=ChalkExceptionInfo(kind='ZeroDivisionError', "
+        "message='division by zero'))"
+    )
+    assert "Unset" not in repr(parsed)
+    assert "chalk_openapi" not in repr(parsed)
+    with pytest.raises(AttributeError):
+        parsed.message = "changed"  # type: ignore[misc]
+    assert parsed.to_dict() == {
+        "code": "RESOLVER_FAILED",
+        "message": "boom",
+        "category": "FIELD",
+        "feature": "user.credit_score",
+        "exception": {"kind": "ZeroDivisionError", "message": "division by zero"},
+    }
+
+
+def test_a_code_the_spec_does_not_name_stays_the_servers_string() -> None:
+    from chalk_openapi.models import ChalkError
+
+    from chalk_client._core.server_errors import from_generated
+
+    parsed = from_generated(
+        ChalkError.from_dict({"code": "BRAND_NEW", "message": "m", "category": "ELSEWHERE"})
+    )
+    assert parsed.code == "BRAND_NEW"
+    assert type(parsed.code) is str
+    assert parsed.category == "ELSEWHERE"
+    assert type(parsed.category) is str
+
+
+def test_the_sdk_error_enums_name_exactly_the_specs_values() -> None:
+    from chalk_openapi.models import ErrorCategory, ErrorCode
+
+    assert {m.value for m in chalk_client.ChalkErrorCode} == {m.value for m in ErrorCode}
+    assert {m.value for m in chalk_client.ChalkErrorCategory} == {m.value for m in ErrorCategory}
 
 
 def test_the_public_helpers_keep_import_chalk_client_lean() -> None:

@@ -37,6 +37,7 @@ from chalk_client._core.answers import MODEL_ERRORS, Answer, invalid_response, j
 from chalk_client._core.errors import REDACTED, ChalkInputError, ChalkResultError
 from chalk_client._core.retry import Idempotency
 from chalk_client._core.routing import Plane, Route
+from chalk_client._core.server_errors import ChalkServerErrorInfo, from_generated
 from chalk_client._core.token import opt_str
 
 __all__ = ["Call", "build_request"]
@@ -166,13 +167,11 @@ def online_query_call(
 
 def parse_online_query(call: Call, response: Answer, secrets: Iterable[str | None]) -> OnlineQueryResult:
     """The result of a 200 online-query answer, or :class:`ChalkInvalidResponseError`."""
-    from chalk_openapi.models.chalk_error import ChalkError
-
     payload = json_object(response, secrets)
     data = payload.get("data")
     if not isinstance(data, list):
         raise invalid_response(response, "the field 'data' is missing or not a list")
-    feature_errors: dict[int, ChalkError] = {}
+    feature_errors: dict[int, ChalkServerErrorInfo] = {}
     for position, item in enumerate(data):
         if type(item) is not dict or type(item.get("field")) is not str:
             raise invalid_response(response, f"data[{position}] is not an object with a string 'field'")
@@ -389,8 +388,10 @@ def parse_run(call: Call, response: Answer, secrets: Iterable[str | None]) -> Re
 # Error objects in answers (also read by the offline parsers)
 
 
-def _chalk_error(raw: object, response: Answer, where: str, secrets: Iterable[str | None] = ()) -> Any:  # noqa: ANN401 - a ChalkError
-    """A server error object as the generated ``ChalkError``; a secret in its message is replaced."""
+def _chalk_error(
+    raw: object, response: Answer, where: str, secrets: Iterable[str | None] = ()
+) -> ChalkServerErrorInfo:
+    """A server error object, parsed by the generated ``ChalkError``; a secret in its message is replaced."""
     from chalk_openapi.models.chalk_error import ChalkError
 
     if isinstance(raw, Mapping) and isinstance(raw.get("code"), str) and isinstance(raw.get("message"), str):
@@ -399,8 +400,9 @@ def _chalk_error(raw: object, response: Answer, where: str, secrets: Iterable[st
         except MODEL_ERRORS:
             pass
         else:
+            message = error.message
             for secret in secrets:
-                if secret and secret in error.message:
-                    error.message = error.message.replace(secret, REDACTED)
-            return error
+                if secret and secret in message:
+                    message = message.replace(secret, REDACTED)
+            return from_generated(error, message)
     raise invalid_response(response, f"{where} is not a ChalkError object (code and message strings)")

@@ -38,7 +38,7 @@ from chalk_client._core.retry import Idempotency
 from chalk_client._core.routing import Plane
 
 if TYPE_CHECKING:
-    from chalk_openapi.models.chalk_error import ChalkError
+    from chalk_client._core.server_errors import ChalkServerErrorInfo
 
 __all__ = [
     "OfflineQueryStatus",
@@ -96,7 +96,7 @@ class OfflineQueryStatus:
     status: str
     fraction: float | None = None
     rows: int | None = None
-    error: ChalkError | None = attrs.field(default=None, eq=False)
+    error: ChalkServerErrorInfo | None = attrs.field(default=None, eq=False)
 
     @property
     def finished(self) -> bool:
@@ -134,7 +134,7 @@ class _JobState(NamedTuple):
 
     finished: bool
     urls: tuple[str, ...]
-    errors: tuple[Any, ...]  # ChalkError
+    errors: tuple[ChalkServerErrorInfo, ...]
     columns: tuple[str, ...]
 
 

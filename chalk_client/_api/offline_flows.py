@@ -32,7 +32,7 @@ import re
 import urllib.parse
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 import httpx
 
@@ -59,6 +59,7 @@ from chalk_client._core.errors import (
     ChalkUnavailableError,
 )
 from chalk_client._core.retry import RETRY_STATUSES, backoff
+from chalk_client._core.server_errors import ChalkErrorCode, ChalkServerErrorInfo
 from chalk_client._core.steps import Fetch, Flow, Report, Sleep, _TruncatedError, ask
 
 __all__ = ["MAX_POLL_FAILURES", "POLL_INITIAL_SECONDS", "POLL_MAX_SECONDS"]
@@ -140,8 +141,8 @@ def _wait_flow(
         pause = min(pause * 2, POLL_MAX_SECONDS)
 
 
-def _job_error(job_id: str, errors: Sequence[Any]) -> ChalkOfflineQueryError:
-    cancelled = any(str(getattr(e.code, "value", e.code)) == "CANCELLED" for e in errors)
+def _job_error(job_id: str, errors: Sequence[ChalkServerErrorInfo]) -> ChalkOfflineQueryError:
+    cancelled = any(e.code == ChalkErrorCode.CANCELLED for e in errors)
     status = "cancelled" if cancelled else "failed"
     return ChalkOfflineQueryError(
         f"offline query job {job_id} {status}", job_id=job_id, status=status, errors=errors

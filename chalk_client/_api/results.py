@@ -19,7 +19,7 @@ from chalk_client._core.errors import ChalkResultError, ChalkSDKError
 from chalk_client._core.token import parse_rfc3339
 
 if TYPE_CHECKING:
-    from chalk_openapi.models.chalk_error import ChalkError
+    from chalk_client._core.server_errors import ChalkServerErrorInfo
 
 __all__ = [
     "ChalkMissingFeatureError",
@@ -52,7 +52,7 @@ class ChalkMissingFeatureError(ChalkSDKError, KeyError):
         message: str,
         *,
         feature: str | None = None,
-        error: ChalkError | None = None,
+        error: ChalkServerErrorInfo | None = None,
         suggestions: Sequence[str] = (),
     ) -> None:
         super().__init__(message)
@@ -82,7 +82,7 @@ class FeatureResult:
     feature: str
     value: Any
     primary_key: Any = None
-    error: ChalkError | None = None
+    error: ChalkServerErrorInfo | None = None
     timestamp: datetime | None = None
     cache_hit: bool | None = None
     resolver: str | None = None
@@ -124,7 +124,7 @@ class OnlineQueryResult:
 
         result = client.query(input={"user.id": 1}, output=["user.name", "user.credit_score"])
         result.get_value("user.name")           # 'Ada Lovelace'
-        result.get("user.credit_score").error   # None, or the server's ChalkError
+        result.get("user.credit_score").error   # None, or the server's ChalkServerErrorInfo
         {f.feature: f.value for f in result}    # iteration yields FeatureResult
         result.raise_for_errors().to_dict()     # {'user.name': ..., 'user.credit_score': ...}
     """
@@ -135,15 +135,15 @@ class OnlineQueryResult:
         self,
         data: Sequence[Mapping[str, Any]],
         *,
-        feature_errors: Mapping[int, ChalkError] | None = None,
-        request_errors: Sequence[ChalkError] = (),
+        feature_errors: Mapping[int, ChalkServerErrorInfo] | None = None,
+        request_errors: Sequence[ChalkServerErrorInfo] = (),
         meta: QueryMeta | None = None,
         trace: str | None = None,
         outputs: Sequence[str] = (),
     ) -> None:
         self._data = data
         self._outputs = tuple(outputs)  # what the query asked for: close names for a missing one
-        self._feature_errors: Mapping[int, ChalkError] = feature_errors or {}
+        self._feature_errors: Mapping[int, ChalkServerErrorInfo] = feature_errors or {}
         self._request_errors = list(request_errors)
         self._meta = meta
         self._trace = trace
@@ -197,7 +197,7 @@ class OnlineQueryResult:
     # -- errors and facts ----------------------------------------------------------------------
 
     @property
-    def errors(self) -> list[ChalkError]:
+    def errors(self) -> list[ChalkServerErrorInfo]:
         """Every error the answer reported: request-level ones first, then one per failed feature."""
         return [*self._request_errors, *(self._feature_errors[i] for i in sorted(self._feature_errors))]
 

@@ -25,7 +25,7 @@ def describe_result(result: OnlineQueryResult) -> str:
         if feature.cache_hit is not None:
             extra.append("cache hit" if feature.cache_hit else "computed")
         if feature.error is not None:
-            extra.append("error " + str(getattr(feature.error.code, "value", feature.error.code)))
+            extra.append(f"error {feature.error.code}")
         lines.append(f"{name:<{width}}  {value}" + (f"  ({', '.join(extra)})" if extra else ""))
     for error in result.errors:
         lines.append(f"error: {describe_chalk_error(error)}")

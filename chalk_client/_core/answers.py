@@ -195,19 +195,23 @@ def error_for_status(
     """
     from chalk_openapi.models.chalk_error import ChalkError
 
+    from chalk_client._core.server_errors import from_generated
+
     status = response.status_code
     detail, trace, raw_errors = _error_body(response)
     if 300 <= status < 400:
         # Redirects are never followed: one could carry credentials to another host.
         target = response.headers.get("location", "an unnamed location")
         detail = f"a redirect to {target} (not followed: check the configured server URL)"
+    secrets = list(secrets)
     errors = []
     for item in raw_errors:
         try:
-            errors.append(ChalkError.from_dict(item))
+            parsed = ChalkError.from_dict(item)
         except MODEL_ERRORS:
             continue  # one malformed entry must not hide the status and detail
-    secrets = list(secrets)
+        if isinstance(parsed.message, str) and isinstance(getattr(parsed.code, "value", parsed.code), str):
+            errors.append(from_generated(parsed, redact(parsed.message, secrets)))
     common: dict[str, Any] = {
         "status_code": status,
         "detail": redact(detail, secrets) if detail else None,

@@ -26,8 +26,9 @@ The tree::
         ├── ChalkRateLimitError             429, with ``retry_after``
         └── ChalkServerError                5xx
 
-The server's own error object (``code``, ``category``, ``message``, ...) is the generated model
-``chalk_openapi.models.ChalkError``; status errors carry a list of them in ``errors``.
+The server's own error objects (``code``, ``category``, ``message``, ...) are
+:class:`~chalk_client.ChalkServerErrorInfo` (``chalk_client._core.server_errors``); status errors
+carry a list of them in ``errors``.
 
 Errors of API calls carry ``attempts``: how many times the request was sent (retries included),
 and their message says it.
@@ -40,10 +41,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from chalk_openapi.models.chalk_error import ChalkError
+from chalk_client._core.server_errors import ChalkServerErrorInfo, describe_chalk_error
 
 __all__ = [
     "ChalkAPIStatusError",
@@ -128,12 +127,14 @@ class ChalkResultError(ChalkSDKError):
     """The server answered 200 but reported errors (from ``raise_for_errors()``, or an upload).
 
     Attributes:
-        errors: The server's ``ChalkError`` objects.
+        errors: The server's errors (:class:`ChalkServerErrorInfo`).
         trace: The trace id, when the server sent one.
     """
 
-    def __init__(self, what: str, errors: Sequence[ChalkError], *, trace: str | None = None) -> None:
-        self.errors: list[ChalkError] = list(errors)
+    def __init__(
+        self, what: str, errors: Sequence[ChalkServerErrorInfo], *, trace: str | None = None
+    ) -> None:
+        self.errors: list[ChalkServerErrorInfo] = list(errors)
         self.trace = trace
         shown = "; ".join(describe_chalk_error(e) for e in self.errors[:5])
         more = f"; and {len(self.errors) - 5} more" if len(self.errors) > 5 else ""
@@ -151,13 +152,15 @@ class ChalkOfflineQueryError(ChalkSDKError):
     Attributes:
         job_id: The job (the dataset revision) id.
         status: ``"failed"``, ``"cancelled"`` or ``"expired"`` (``"timeout"`` for the subclass).
-        errors: The server's ``ChalkError`` objects for the job.
+        errors: The server's errors (:class:`ChalkServerErrorInfo`) for the job.
     """
 
-    def __init__(self, message: str, *, job_id: str, status: str, errors: Sequence[ChalkError] = ()) -> None:
+    def __init__(
+        self, message: str, *, job_id: str, status: str, errors: Sequence[ChalkServerErrorInfo] = ()
+    ) -> None:
         self.job_id = job_id
         self.status = status
-        self.errors: list[ChalkError] = list(errors)
+        self.errors: list[ChalkServerErrorInfo] = list(errors)
         if self.errors:
             shown = "; ".join(describe_chalk_error(e) for e in self.errors[:5])
             more = f"; and {len(self.errors) - 5} more" if len(self.errors) > 5 else ""
@@ -256,7 +259,7 @@ class ChalkAPIStatusError(ChalkSDKError):
         status_code: The HTTP status.
         detail: The server's explanation (``detail`` of the error body, or the start of a non-JSON body).
         trace: The trace id to quote to Chalk support, when the server sent one.
-        errors: The server's ``ChalkError`` objects, when it sent any.
+        errors: The server's errors (:class:`ChalkServerErrorInfo`), when it sent any.
         method: The HTTP method of the request.
         url: The URL of the request.
         attempts: How many times the request was sent, when known.
@@ -272,7 +275,7 @@ class ChalkAPIStatusError(ChalkSDKError):
         status_code: int,
         detail: str | None,
         trace: str | None,
-        errors: Sequence[ChalkError] = (),
+        errors: Sequence[ChalkServerErrorInfo] = (),
         method: str,
         url: str,
         attempts: int | None = None,
@@ -280,7 +283,7 @@ class ChalkAPIStatusError(ChalkSDKError):
         self.status_code = status_code
         self.detail = detail
         self.trace = trace
-        self.errors: list[ChalkError] = list(errors)
+        self.errors: list[ChalkServerErrorInfo] = list(errors)
         self.method = method
         self.url = url
         self.attempts = attempts
@@ -352,34 +355,6 @@ class ChalkServerError(ChalkAPIStatusError, ChalkUnavailableError):
 def method_url(method: str, url: str) -> str:
     """``"POST https://host/path"``, the way every message names a request."""
     return f"{method.upper()} {url}"
-
-
-def describe_chalk_error(error: ChalkError) -> str:
-    """One line for one of the server's errors: its code, where it happened, and its message.
-
-    The errors are the ``ChalkError`` objects of ``OnlineQueryResult.errors`` and of the
-    ``errors`` of a :class:`ChalkAPIStatusError`; the exceptions' own messages and
-    ``chalk-client query`` show them this way.
-
-    Args:
-        error: A ``ChalkError`` (the generated model ``chalk_openapi.models.ChalkError``).
-
-    Returns:
-        ``"<code> (<feature>, <resolver>, key <primary key>): <message>"``, the part in brackets
-        naming only what the error has, e.g. ``"RESOLVER_FAILED (user.credit_score, key 3): boom"``.
-    """
-    code = str(getattr(error.code, "value", error.code))
-    where = [str(v) for v in (getattr(error, "feature", None), getattr(error, "resolver", None)) if _given(v)]
-    pkey = getattr(error, "display_primary_key", None)
-    if _given(pkey):
-        where.append(f"key {pkey}")
-    place = f" ({', '.join(where)})" if where else ""
-    return f"{code}{place}: {error.message}"
-
-
-def _given(value: object) -> bool:
-    # Generated models mark absent fields with an `Unset` object, which is falsy.
-    return bool(value) and isinstance(value, str)
 
 
 def _attempts_note(attempts: int | None) -> str:
