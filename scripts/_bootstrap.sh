@@ -35,7 +35,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     "${pip[@]}" install -r "$lock" >&2
     # The build backend (hatchling) is pinned in the lockfile too, so the project installs offline.
     "${pip[@]}" install --no-deps --no-build-isolation -e "$ROOT" >&2
-    # Catches a runtime dependency missing from the lockfile (tests/test_packaging.py checks the extras).
+    # Catches a runtime dependency missing from the lockfile (tests/clients/test_packaging.py checks the extras).
     if ! problems="$("$VENV/bin/python" -m pip check --disable-pip-version-check 2>&1)"; then
         echo "$problems" >&2
         echo "requirements-dev.txt does not satisfy pyproject.toml: regenerate it (CONTRIBUTING.md)" >&2

@@ -1,25 +1,24 @@
-"""A scriptable fake of the Chalk API on httpx.MockTransport, and a fixture that runs a test on both clients.
+"""A scriptable fake of the Chalk API on httpx.MockTransport, and its `api` fixture.
 
 `FakeChalkAPI` answers every data-plane endpoint from memory, issues tokens ``tOkEn-...-1``,
 ``-2``, ..., rejects revoked ones with 401, and lets a test queue answers (a status, a body, or an
-httpx exception to raise) per path. `Both` wraps a sync or an async client behind one calling
-convention, so one test body checks both.
+httpx exception to raise) per path. The `client` fixture (tests/conftest.py) runs on it by default,
+on both clients.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import json
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import API_SERVER, TOKEN_PREFIX, FakeClock, client_kwargs
+from tests.conftest import API_SERVER, TOKEN_PREFIX, FakeClock
 
 ENGINE = "https://engine.chalk.test"
 Answer = Callable[[httpx.Request], httpx.Response] | httpx.Response | Exception
@@ -213,86 +212,9 @@ def answer(status: int, body: Any = None, headers: dict[str, str] | None = None)
     return _json(status, body if body is not None else {"detail": f"status {status}"}, headers)
 
 
-class Both:
-    """A sync or async client behind one calling convention: ``both("query", ...)``."""
-
-    def __init__(self, kind: str, client: Any, sleeps: list[float]) -> None:
-        self.kind = kind
-        self.client = client
-        self.sleeps = sleeps
-        self._runner = asyncio.Runner() if kind == "async" else None
-
-    def __call__(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        bound = getattr(self.client, method)
-        if self._runner is None:
-            return bound(*args, **kwargs)
-        return self._runner.run(bound(*args, **kwargs))
-
-    def many(self, n: int, method: str, *args: Any, **kwargs: Any) -> list[Any]:
-        """`n` concurrent calls (threads, or tasks); each result or exception, in order."""
-        bound = getattr(self.client, method)
-        if self._runner is None:
-            with concurrent.futures.ThreadPoolExecutor(n) as pool:
-                futures = [pool.submit(bound, *args, **kwargs) for _ in range(n)]
-                return [f.exception(timeout=20) or f.result() for f in futures]
-
-        async def all_of_them() -> list[Any]:
-            return await asyncio.wait_for(
-                asyncio.gather(*(bound(*args, **kwargs) for _ in range(n)), return_exceptions=True), 20
-            )
-
-        return self._runner.run(all_of_them())
-
-    def close(self) -> None:
-        if self._runner is None:
-            self.client.close()
-        else:
-            self._runner.run(self.client.aclose())
-            self._runner.close()
-
-
 @pytest.fixture
 def api(clock: FakeClock) -> FakeChalkAPI:
     return FakeChalkAPI(clock)
 
 
-@pytest.fixture(params=["sync", "async"])
-def make_both(
-    request: pytest.FixtureRequest, clock: FakeClock, api: FakeChalkAPI
-) -> Iterator[Callable[..., Both]]:
-    """Builds the client under test, sync or async, on `api`; sleeps are recorded, never slept."""
-    made: list[Both] = []
-
-    def make(*, advance_clock: bool = False, **extra: Any) -> Both:
-        """The client; with `advance_clock`, each recorded sleep also moves the fake clock on."""
-        from chalk_client import AsyncChalkClient, ChalkClient
-
-        sleeps: list[float] = []
-
-        def record(seconds: float) -> None:
-            sleeps.append(seconds)
-            if advance_clock:
-                clock.advance(seconds)
-
-        if request.param == "sync":
-            client: Any = ChalkClient(
-                **client_kwargs(clock, transport=api.transport(), sleep=record, **extra)
-            )
-        else:
-
-            async def sleep(seconds: float) -> None:
-                record(seconds)
-
-            client = AsyncChalkClient(
-                **client_kwargs(clock, transport=api.async_transport(), sleep=sleep, **extra)
-            )
-        both = Both(request.param, client, sleeps)
-        made.append(both)
-        return both
-
-    yield make
-    for both in made:
-        both.close()
-
-
-__all__ = ["API_SERVER", "ENGINE", "Both", "FakeChalkAPI", "answer"]
+__all__ = ["API_SERVER", "ENGINE", "FakeChalkAPI", "answer"]

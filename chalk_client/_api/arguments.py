@@ -31,6 +31,28 @@ def encode_json(body: Any, what: str) -> bytes:  # noqa: ANN401 - any JSON-able 
         raise ChalkInputError(f"{what} cannot be sent as JSON: {err}") from None
 
 
+def generated_request(
+    endpoint: Any,  # noqa: ANN401 - a chalk_openapi.api module
+    model: Any = None,  # noqa: ANN401 - its request model, for a JSON body
+    body: Mapping[str, Any] | None = None,
+    /,
+    *,
+    what: str = "the body",
+    **params: str,
+) -> tuple[str, str, bytes | None]:
+    """(method, path, encoded body) of a request as the generated endpoint function builds it.
+
+    `body` goes through the generated `model` (``from_dict``, then the endpoint's ``to_dict``), and
+    `params` are the endpoint's path parameters (quoted by it). The endpoint's ``_get_kwargs`` is
+    private to the generator, but stable in the version pinned in pyproject.toml; a test pins it.
+    """
+    if model is not None:
+        params = {**params, "body": model.from_dict(dict(body or {}))}
+    built = endpoint._get_kwargs(**params)
+    content = encode_json(built["json"], what) if "json" in built else None
+    return str(built["method"]).upper(), str(built["url"]), content
+
+
 def _default(value: object) -> Any:  # noqa: ANN401 - any JSON-able value
     if isinstance(value, datetime):
         return _aware(value, "a datetime value").isoformat()

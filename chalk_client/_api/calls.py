@@ -10,7 +10,6 @@ argument checks and the JSON encoding they share are in :mod:`chalk_client._api.
 from __future__ import annotations
 
 import functools
-import urllib.parse
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -30,10 +29,17 @@ from chalk_client._api.arguments import (
     _string_map,
     _strings,
     _time,
-    encode_json,
+    generated_request,
 )
 from chalk_client._api.results import OnlineQueryResult, QueryMeta, ResolverRun, UploadResult, WhoAmI
-from chalk_client._core.answers import MODEL_ERRORS, Answer, invalid_response, json_object, parse_model
+from chalk_client._core.answers import (
+    MODEL_ERRORS,
+    Answer,
+    invalid_response,
+    json_object,
+    model_from,
+    parse_model,
+)
 from chalk_client._core.errors import REDACTED, ChalkInputError, ChalkResultError
 from chalk_client._core.retry import Idempotency
 from chalk_client._core.routing import Plane, Route
@@ -42,11 +48,6 @@ from chalk_client._core.token import opt_str
 
 __all__ = ["Call", "build_request"]
 
-QUERY_ONLINE_PATH: Final = "/v1/query/online"
-UPLOAD_FEATURES_PATH: Final = "/v1/upload_features"
-WHO_AM_I_PATH: Final = "/v1/who-am-i"
-RUNS_TRIGGER_PATH: Final = "/v1/runs/trigger"
-RUN_STATUS_PATH: Final = "/v1/runs/{run_id}"
 TIMESTAMPING_MODES: Final = ("feature_time", "online_store_write_time")
 
 _JSON_HEADERS: Final = (("Accept", "application/json"), ("Content-Type", "application/json"))
@@ -151,13 +152,17 @@ def online_query_call(
     ):
         if value is not None:
             body[name] = _string(value, name)
+    from chalk_openapi.api.query import query_online
+    from chalk_openapi.models.online_query_request import OnlineQueryRequest
+
+    method, path, content = generated_request(query_online, OnlineQueryRequest, body, what="input")
     return Call(
-        method="POST",
-        path=QUERY_ONLINE_PATH,
+        method=method,
+        path=path,
         plane=Plane.DATA,
         idempotency=Idempotency.SAFE,  # a query reads: sending it twice changes nothing
         what="the online query",
-        body=encode_json(body, "input"),
+        body=content,
         query_name=_header_string(query_name, "query_name"),
         environment=_header_string(environment, "environment"),
         branch=branch,
@@ -248,13 +253,17 @@ def upload_features_call(
     for key, value in (("correlation_id", correlation_id), ("query_name", query_name)):
         if value is not None:
             body[key] = _string(value, key)
+    from chalk_openapi.api.query import upload_features
+    from chalk_openapi.models.upload_features_request import UploadFeaturesRequest
+
+    method, path, content = generated_request(upload_features, UploadFeaturesRequest, body, what="input")
     return Call(
-        method="POST",
-        path=UPLOAD_FEATURES_PATH,
+        method=method,
+        path=path,
         plane=Plane.API,
         idempotency=Idempotency.UNSAFE,  # no idempotency key: a repeat could store the rows twice
         what="the upload",
-        body=encode_json(body, "input"),
+        body=content,
         query_name=_header_string(query_name, "query_name"),
         environment=_header_string(environment, "environment"),
         branch=_header_string(branch, "branch"),
@@ -264,12 +273,16 @@ def upload_features_call(
 
 
 def parse_upload(call: Call, response: Answer, secrets: Iterable[str | None]) -> UploadResult:
-    """What the server reported for an upload; errors in the answer raise :class:`ChalkResultError`."""
+    """What the server reported for an upload (the generated ``UploadFeaturesResponse``); errors in
+    the answer raise :class:`ChalkResultError`."""
+    from chalk_openapi.models.upload_features_response import UploadFeaturesResponse
+    from chalk_openapi.types import Unset
+
     payload = json_object(response, secrets)
-    raw_trace = payload.get("trace_id")
-    if raw_trace is not None and not isinstance(raw_trace, str):
+    raw_trace = model_from(UploadFeaturesResponse, payload, response).trace_id
+    if not isinstance(raw_trace, str | None | Unset):
         raise invalid_response(response, "the field 'trace_id' is not a string")
-    trace_id: str | None = raw_trace or None
+    trace_id = raw_trace if isinstance(raw_trace, str) and raw_trace else None
     raw_errors = payload.get("errors")
     if raw_errors is not None and not isinstance(raw_errors, list):
         raise invalid_response(response, "the field 'errors' is not a list")
@@ -287,9 +300,12 @@ def parse_upload(call: Call, response: Answer, secrets: Iterable[str | None]) ->
 
 def whoami_call(*, environment: str | None = None, branch: str | None = None) -> Call:
     """The who-am-i request."""
+    from chalk_openapi.api.account import who_am_i
+
+    method, path, _ = generated_request(who_am_i)
     return Call(
-        method="GET",
-        path=WHO_AM_I_PATH,
+        method=method,
+        path=path,
         plane=Plane.API,
         idempotency=Idempotency.SAFE,
         what="who-am-i",
@@ -346,13 +362,17 @@ def trigger_run_call(
         body["persistence_settings"] = settings
     key = _string(idempotency_key, "idempotency_key") if idempotency_key is not None else str(uuid.uuid4())
     body["idempotency_key"] = key
+    from chalk_openapi.api.runs import trigger_resolver_run
+    from chalk_openapi.models.trigger_run_request import TriggerRunRequest
+
+    method, path, content = generated_request(trigger_resolver_run, TriggerRunRequest, body, what="arguments")
     return Call(
-        method="POST",
-        path=RUNS_TRIGGER_PATH,
+        method=method,
+        path=path,
         plane=Plane.API,
         idempotency=Idempotency.SAFE,  # the key stays the same across attempts: one run at most
         what="the resolver run trigger",
-        body=encode_json(body, "arguments"),
+        body=content,
         environment=_header_string(environment, "environment"),
         branch=_header_string(branch, "branch"),
         idempotency_key=key,
@@ -361,10 +381,12 @@ def trigger_run_call(
 
 def run_status_call(run_id: str, *, environment: str | None = None, branch: str | None = None) -> Call:
     """The run-status request."""
-    run_id = _string(run_id, "run_id")
+    from chalk_openapi.api.runs import get_run_status
+
+    method, path, _ = generated_request(get_run_status, run_id=_string(run_id, "run_id"))
     return Call(
-        method="GET",
-        path=RUN_STATUS_PATH.format(run_id=urllib.parse.quote(run_id, safe="")),
+        method=method,
+        path=path,
         plane=Plane.API,
         idempotency=Idempotency.SAFE,
         what="the run status",

@@ -22,17 +22,23 @@ wait or a download strings these calls together is in ``chalk_client._api.offlin
 from __future__ import annotations
 
 import math
-import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import attrs
 
-from chalk_client._api.arguments import _bool, _header_string, _string, _strings, _time, encode_json
+from chalk_client._api.arguments import (
+    _bool,
+    _header_string,
+    _string,
+    _strings,
+    _time,
+    generated_request,
+)
 from chalk_client._api.calls import Call, _chalk_error
 from chalk_client._api.offline_input import offline_input
-from chalk_client._core.answers import Answer, invalid_response, json_object
+from chalk_client._core.answers import Answer, invalid_response, json_object, model_from
 from chalk_client._core.errors import ChalkInputError, ChalkResultError
 from chalk_client._core.retry import Idempotency
 from chalk_client._core.routing import Plane
@@ -54,11 +60,6 @@ __all__ = [
     "submit_call",
 ]
 
-SUBMIT_PATH: Final = "/v4/offline_query"
-STATUS_PATH: Final = "/v4/offline_query/status"
-PROGRESS_PATH: Final = "/v4/offline_query/{job_id}/status"
-CANCEL_PATH: Final = "/v4/offline_query/{job_id}/cancel"
-REVISION_PATH: Final = "/v2/offline_query/{revision_id}"
 
 # The progress report's statuses, and the dataset revision's status codes, as one vocabulary.
 _REPORT_STATUSES: Final = {
@@ -209,14 +210,18 @@ def submit_call(
         body["tags"] = _strings(tags, "tags")
     if correlation_id is not None:
         body["correlation_id"] = _string(correlation_id, "correlation_id")
+    from chalk_openapi.api.offline import submit_offline_query
+    from chalk_openapi.models.offline_query_request import OfflineQueryRequest
+
+    method, path, content = generated_request(submit_offline_query, OfflineQueryRequest, body, what="input")
     return Call(
-        method="POST",
-        path=SUBMIT_PATH,
+        method=method,
+        path=path,
         plane=Plane.API,
         # A repeat would start a second job: only a connection that never opened is retried.
         idempotency=Idempotency.UNSAFE,
         what="the offline query submission",
-        body=encode_json(body, "input"),
+        body=content,
         environment=environment,
         branch=branch,
     )
@@ -224,13 +229,18 @@ def submit_call(
 
 def status_call(job_id: str, where: _Where) -> Call:
     """The status poll (a read, so safe to retry although it is a POST)."""
+    from chalk_openapi.api.offline import get_offline_query_status
+    from chalk_openapi.models.offline_query_status_request import OfflineQueryStatusRequest
+
+    body = {"job_id": job_id}
+    method, path, content = generated_request(get_offline_query_status, OfflineQueryStatusRequest, body)
     return Call(
-        method="POST",
-        path=STATUS_PATH,
+        method=method,
+        path=path,
         plane=Plane.API,
         idempotency=Idempotency.SAFE,
         what="the offline query status",
-        body=encode_json({"job_id": job_id}, "job_id"),
+        body=content,
         environment=where.environment,
         branch=where.branch,
     )
@@ -238,18 +248,23 @@ def status_call(job_id: str, where: _Where) -> Call:
 
 def progress_call(job_id: str, where: _Where) -> Call:
     """The progress report request."""
-    return _job_call("GET", PROGRESS_PATH.format(job_id=_quote(job_id)), "the offline query progress", where)
+    from chalk_openapi.api.offline import get_offline_query_progress
+
+    return _job_call(get_offline_query_progress, "the offline query progress", where, job_id=_job_id(job_id))
 
 
 def cancel_call(job_id: str, where: _Where) -> Call:
     """The cancel request (repeating it changes nothing, so it is retried like a read)."""
-    return _job_call("POST", CANCEL_PATH.format(job_id=_quote(job_id)), "the offline query cancel", where)
+    from chalk_openapi.api.offline import cancel_offline_query
+
+    return _job_call(cancel_offline_query, "the offline query cancel", where, job_id=_job_id(job_id))
 
 
 def revision_call(job_id: str, where: _Where) -> Call:
     """The dataset revision request (re-attaching to a job by id)."""
-    path = REVISION_PATH.format(revision_id=_quote(job_id))
-    return _job_call("GET", path, "the offline query lookup", where)
+    from chalk_openapi.api.offline import get_dataset_revision
+
+    return _job_call(get_dataset_revision, "the offline query lookup", where, revision_id=_job_id(job_id))
 
 
 def check_wait_timeout(timeout: object) -> None:
@@ -260,7 +275,8 @@ def check_wait_timeout(timeout: object) -> None:
         raise ChalkInputError(f"timeout must be a number of seconds >= 0 or None, got {timeout!r}")
 
 
-def _job_call(method: str, path: str, what: str, where: _Where) -> Call:
+def _job_call(endpoint: Any, what: str, where: _Where, **params: str) -> Call:  # noqa: ANN401 - a module
+    method, path, _ = generated_request(endpoint, **params)
     return Call(
         method=method,
         path=path,
@@ -272,8 +288,8 @@ def _job_call(method: str, path: str, what: str, where: _Where) -> Call:
     )
 
 
-def _quote(job_id: str) -> str:
-    return urllib.parse.quote(_string(job_id, "job_id"), safe="")
+def _job_id(job_id: str) -> str:
+    return _string(job_id, "job_id")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -281,75 +297,92 @@ def _quote(job_id: str) -> str:
 
 
 def parse_dataset(call: Call, response: Answer, secrets: Iterable[str | None]) -> _Submitted:
-    """The job in a submit or revision answer; errors reported at submission raise."""
+    """The job in a submit or revision answer (the generated ``DatasetResponse``); errors
+    reported at submission raise."""
+    from chalk_openapi.models.dataset_response import DatasetResponse
+
     payload = json_object(response, secrets)
-    errors = _errors(payload.get("errors"), response, "errors")
     revisions = payload.get("revisions")
+    errors = _errors(payload.get("errors"), response, "errors", secrets)
     if errors and not (isinstance(revisions, list) and revisions):
         # Refused before any job started. With a job, its errors come with its status (wait()).
         raise ChalkResultError(call.what, errors, trace=response.headers.get("x-chalk-trace-id") or None)
     if not isinstance(revisions, list) or not revisions:
         raise invalid_response(response, "the field 'revisions' is missing, empty or not a list")
-    revision = revisions[-1]
-    job_id = revision.get("revision_id") if isinstance(revision, Mapping) else None
-    if not isinstance(job_id, str) or not job_id:
+    if not isinstance(revisions[-1], Mapping) or not _text(revisions[-1].get("revision_id")):
         raise invalid_response(response, "the last revision has no string 'revision_id'")
-    code = revision.get("status")
+    parsed = model_from(DatasetResponse, payload, response)
+    revision = parsed.revisions[-1]
+    code = revision.status
     status = (
         _REVISION_STATUSES.get(code, str(code))
         if isinstance(code, int) and not isinstance(code, bool)
-        else str(code).lower()
+        else str(getattr(code, "value", code)).lower()
     )
-    version = payload.get("version")
+    version = parsed.version
     return _Submitted(
-        job_id=job_id,
-        dataset_name=_text(payload.get("dataset_name")),
-        dataset_id=_text(payload.get("dataset_id")),
+        job_id=revision.revision_id,
+        dataset_name=_text(parsed.dataset_name),
+        dataset_id=_text(parsed.dataset_id),
         version=version if isinstance(version, int) and not isinstance(version, bool) else None,
         status=status,
     )
 
 
 def parse_status(call: Call, response: Answer, secrets: Iterable[str | None]) -> _JobState:
-    """One answer of the status poll."""
+    """One answer of the status poll (the generated ``OfflineQueryStatusResponse``)."""
+    from chalk_openapi.models.offline_query_status_response import OfflineQueryStatusResponse
+
     payload = json_object(response, secrets)
-    finished = payload.get("is_finished")
-    if not isinstance(finished, bool):
+    if not isinstance(payload.get("is_finished"), bool):
         raise invalid_response(response, "the field 'is_finished' is missing or not a boolean")
+    parsed = model_from(OfflineQueryStatusResponse, payload, response)
     return _JobState(
-        finished=finished,
-        urls=_string_list(payload.get("urls"), response, "urls"),
-        errors=tuple(_errors(payload.get("errors"), response, "errors")),
-        columns=_string_list(payload.get("columns"), response, "columns"),
+        finished=parsed.is_finished,
+        urls=_string_list(_given(parsed.urls), response, "urls"),
+        errors=tuple(_errors(payload.get("errors"), response, "errors", secrets)),
+        columns=_string_list(_given(parsed.columns), response, "columns"),
     )
 
 
 def parse_progress(call: Call, response: Answer, secrets: Iterable[str | None]) -> OfflineQueryStatus:
-    """The progress report."""
+    """The progress report (the generated ``JobProgressResponse``)."""
+    from chalk_openapi.models.job_progress_response import JobProgressResponse
+
     payload = json_object(response, secrets)
-    report = payload.get("report")
-    if not isinstance(report, Mapping) or not isinstance(report.get("status"), str):
+    raw_report = payload.get("report")
+    if not isinstance(raw_report, Mapping) or not isinstance(raw_report.get("status"), str):
         raise invalid_response(response, "the field 'report' is missing or has no string 'status'")
-    raw_status: str = report["status"]
-    fraction = report.get("progress")
-    rows = report.get("num_rows")
-    raw_error = report.get("error")
+    report = model_from(JobProgressResponse, payload, response).report
+    raw_status = str(getattr(report.status, "value", report.status))
+    fraction = _given(report.progress)
+    rows = _given(report.num_rows)
+    raw_error = raw_report.get("error")
     return OfflineQueryStatus(
         status=_REPORT_STATUSES.get(raw_status, raw_status.lower()),
         fraction=min(max(float(fraction), 0.0), 1.0)
         if isinstance(fraction, int | float) and not isinstance(fraction, bool) and math.isfinite(fraction)
         else None,
         rows=rows if isinstance(rows, int) and not isinstance(rows, bool) and rows >= 0 else None,
-        error=None if raw_error is None else _chalk_error(raw_error, response, "report.error"),
+        error=None if raw_error is None else _chalk_error(raw_error, response, "report.error", secrets),
     )
 
 
-def _errors(raw: object, response: Answer, field: str) -> list[Any]:
+def _errors(
+    raw: object, response: Answer, field: str, secrets: Iterable[str | None]
+) -> list[ChalkServerErrorInfo]:
     if raw is None:
         return []
     if not isinstance(raw, list):
         raise invalid_response(response, f"the field {field!r} is not a list")
-    return [_chalk_error(item, response, f"{field}[{i}]") for i, item in enumerate(raw)]
+    return [_chalk_error(item, response, f"{field}[{i}]", secrets) for i, item in enumerate(raw)]
+
+
+def _given(value: object) -> object:
+    """`value`, or None for a field the generated model marks as absent (``Unset``)."""
+    from chalk_openapi.types import Unset
+
+    return None if isinstance(value, Unset) else value
 
 
 def _string_list(raw: object, response: Answer, field: str) -> tuple[str, ...]:

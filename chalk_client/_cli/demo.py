@@ -134,7 +134,7 @@ def _data_plane(server: ChalkServer, config: ChalkClientConfig, say: Callable[[s
         server.clear_requests()
         say(f"\n1. Ask for three features of user 1: client.query({{'user.id': 1}}, {outputs})")
         _indent(describe_result(client.query({"user.id": 1}, outputs, include_meta=True)), say)
-        served_by = [r.served_by for r in server.requests if r.path == "/v1/query/online"]
+        served_by = [r.served_by for r in server.requests if r.operation == "query_online"]
         say(
             f"   (each value names its resolver; the query went to the {served_by[0]} address the token names)"
         )

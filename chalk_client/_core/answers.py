@@ -172,6 +172,12 @@ def parse_model(
         value = data.get(name)
         if not isinstance(value, str) or not value:
             raise invalid_response(response, f"the field {name!r} is missing or not a non-empty string")
+    return model_from(model, data, response)
+
+
+def model_from(model: type[_M], data: Mapping[str, Any], response: Answer) -> _M:
+    """`data` (the decoded body of `response`) read by the generated `model`, or
+    :class:`ChalkInvalidResponseError`."""
     try:
         return model.from_dict(data)
     except MODEL_ERRORS as err:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Final, NamedTuple
 
 from chalk_client.testing._http import Request
+from chalk_client.testing._operations import operation_of
 
 __all__ = ["DEFAULT_MAX_RECORDS", "RequestLog", "RequestRecord"]
 
@@ -34,6 +35,8 @@ class RequestRecord(NamedTuple):
             the ``X-Chalk-Query-Name`` header), else None.
         fault: The kind of the injected fault that applied to it (``"status"``, ``"drop_before"``,
             ...: a :class:`~chalk_client.testing.FaultKind` value), else None.
+        operation: The spec operation it was (its ``operationId``: ``"query_online"``, ...), or
+            None for a path the spec does not name (a result file, a control route).
     """
 
     method: str
@@ -43,6 +46,7 @@ class RequestRecord(NamedTuple):
     status: int
     query_name: str | None = None
     fault: str | None = None
+    operation: str | None = None
 
 
 class RequestLog:
@@ -67,6 +71,7 @@ class RequestLog:
             status,
             request.query_name,
             request.fault,
+            operation_of(request.method, request.path),
         )
         with self._lock:
             self._records.append(record)

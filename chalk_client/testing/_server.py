@@ -27,6 +27,7 @@ from chalk_client.testing._http import App, Router
 from chalk_client.testing._log import RequestLog, RequestRecord
 from chalk_client.testing._offline._jobs import OfflineJobRecord
 from chalk_client.testing._offline._service import STORAGE_PREFIX, OfflineService
+from chalk_client.testing._operations import OPERATIONS
 from chalk_client.testing._runs import RunRecord, RunService
 from chalk_client.testing._serving import HOST, Running, bind
 from chalk_client.testing._tls import tls_settings
@@ -150,23 +151,27 @@ class ChalkServer:
         self._log = RequestLog()
         self._faults = FaultPlan(faults, revoke=self.revoke_tokens)
         router = Router()
-        router.add("POST", "/v1/oauth/token", self._auth.exchange)
-        router.add("POST", "/v1/query/online", self._data.query_online)
-        router.add("POST", "/v1/upload_features", self._data.upload_features)
-        router.add("GET", "/v1/who-am-i", self._data.who_am_i)
-        router.add("POST", "/v1/runs/trigger", self._runs.trigger)
-        router.add("GET", "/v1/runs/{run_id}", self._runs.status)
-        router.add("POST", "/v4/offline_query", self._offline.submit)
-        router.add("POST", "/v4/offline_query/status", self._offline.status)
-        router.add("GET", "/v4/offline_query/{job_id}/status", self._offline.progress)
-        router.add("POST", "/v4/offline_query/{job_id}/cancel", self._offline.cancel)
-        router.add("GET", "/v2/offline_query/{revision_id}", self._offline.revision)
+        handlers = {
+            "get_token": self._auth.exchange,
+            "query_online": self._data.query_online,
+            "upload_features": self._data.upload_features,
+            "who_am_i": self._data.who_am_i,
+            "trigger_resolver_run": self._runs.trigger,
+            "get_run_status": self._runs.status,
+            "submit_offline_query": self._offline.submit,
+            "get_offline_query_status": self._offline.status,
+            "get_offline_query_progress": self._offline.progress,
+            "cancel_offline_query": self._offline.cancel,
+            "get_dataset_revision": self._offline.revision,
+        }
+        for name, operation in OPERATIONS.items():  # the spec's operations, from the generated package
+            router.add(operation.method, operation.path, handlers[name])
         # Signed result-file URLs: no bearer token, the signature is the credential.
         router.add("GET", STORAGE_PREFIX + "/{job_id}/{file_name}", self._offline.download)
         self._engine_router = Router(
             not_found_hint=" (this is an engine address: it serves only POST /v1/query/online)"
         )
-        self._engine_router.add("POST", "/v1/query/online", self._data.query_online)
+        self._engine_router.add(*OPERATIONS["query_online"], self._data.query_online)
         self._faults.add_control_routes(router)
         self._app = App(router, name="api", observer=self._log.observe, faults=self._faults)
         self._lifecycle = threading.Lock()

@@ -11,37 +11,30 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Final
 
+from chalk_client.testing._operations import OPERATIONS as _OPERATIONS
+
 __all__ = ["OPERATIONS", "TOKEN_PATH", "path_of", "required_fields", "selector"]
 
-TOKEN_PATH: Final = "/v1/oauth/token"
+TOKEN_PATH: Final = _OPERATIONS["get_token"].path
 
-OPERATIONS: Final[Mapping[str, str]] = {
-    "get_token": TOKEN_PATH,
-    "query_online": "/v1/query/online",
-    "upload_features": "/v1/upload_features",
-    "who_am_i": "/v1/who-am-i",
-    "trigger_resolver_run": "/v1/runs/trigger",
-    "get_run_status": "/v1/runs/{run_id}",
-    "submit_offline_query": "/v4/offline_query",
-    "get_offline_query_status": "/v4/offline_query/status",
-    "get_offline_query_progress": "/v4/offline_query/{job_id}/status",
-    "cancel_offline_query": "/v4/offline_query/{job_id}/cancel",
-    "get_dataset_revision": "/v2/offline_query/{revision_id}",
-}
+OPERATIONS: Final[Mapping[str, str]] = {name: operation.path for name, operation in _OPERATIONS.items()}
 """Operation name (``operationId`` in ``openapi/chalk.yaml``) to its path or path template."""
 
 # The fields each answer must have, per the spec: what ``missing_fields`` leaves out by default.
+_REQUIRED_BY_OPERATION: Final[Mapping[str, tuple[str, ...]]] = {
+    "get_token": ("access_token",),
+    "query_online": ("data",),
+    "who_am_i": ("user",),
+    "trigger_resolver_run": ("id", "status"),
+    "get_run_status": ("id", "status"),
+    "submit_offline_query": ("is_finished", "revisions"),
+    "get_offline_query_status": ("is_finished",),
+    "get_offline_query_progress": ("report",),
+    "cancel_offline_query": ("report",),
+    "get_dataset_revision": ("revision_id", "status"),
+}
 _REQUIRED_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
-    TOKEN_PATH: ("access_token",),
-    "/v1/query/online": ("data",),
-    "/v1/who-am-i": ("user",),
-    "/v1/runs/trigger": ("id", "status"),
-    "/v1/runs/{run_id}": ("id", "status"),
-    "/v4/offline_query": ("is_finished", "revisions"),
-    "/v4/offline_query/status": ("is_finished",),
-    "/v4/offline_query/{job_id}/status": ("report",),
-    "/v4/offline_query/{job_id}/cancel": ("report",),
-    "/v2/offline_query/{revision_id}": ("revision_id", "status"),
+    OPERATIONS[name]: fields for name, fields in _REQUIRED_BY_OPERATION.items()
 }
 
 _PARAM: Final = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")

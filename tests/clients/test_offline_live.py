@@ -7,22 +7,19 @@ running, successful) takes no real time.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chalk_client import (
-    AsyncChalkClient,
-    ChalkClient,
     ChalkOfflineQueryError,
     OfflineQueryStatus,
 )
 from chalk_client._cli.main import main
 from chalk_client.testing import FAILING_USER_ID, ChalkServer, seeded_user
-from tests.conftest import SECRET, ServerClock
-from tests.fake_api import Both
+from tests.conftest import SECRET, ClientUnderTest, ServerClock
 
 OUTPUTS = ["user.name", "user.age", "user.credit_score"]
 
@@ -38,44 +35,10 @@ def server(server_clock: ServerClock) -> Iterator[ChalkServer]:
         yield running
 
 
-@pytest.fixture(params=["sync", "async"])
-def connect(
-    request: pytest.FixtureRequest, server: ChalkServer, server_clock: ServerClock
-) -> Iterator[Callable[..., Both]]:
-    made: list[Both] = []
-
-    def make(**extra: Any) -> Both:
-        sleeps: list[float] = []
-
-        def advance(seconds: float) -> None:
-            sleeps.append(seconds)
-            server_clock.advance(seconds)
-
-        async def aadvance(seconds: float) -> None:
-            advance(seconds)
-
-        kwargs: dict[str, Any] = {
-            "client_id": server.client_id,
-            "client_secret": server.client_secret,
-            "api_server": server.url,
-            "sleep": advance if request.param == "sync" else aadvance,
-            **extra,
-        }
-        client: Any = ChalkClient(**kwargs) if request.param == "sync" else AsyncChalkClient(**kwargs)
-        both = Both(request.param, client, sleeps)
-        made.append(both)
-        return both
-
-    yield make
-    for both in made:
-        both.close()
-
-
-def run(both: Both, value: Any) -> Any:
-    if both.kind == "sync":
-        return value
-    assert both._runner is not None
-    return both._runner.run(value)
+@pytest.fixture
+def client_options(server: ChalkServer, server_clock: ServerClock) -> dict[str, Any]:
+    """The clients' waits move the server's clock instead (and are recorded)."""
+    return {"server": server, "fake_sleep": server_clock.advance}
 
 
 def expected_row(user_id: int) -> dict[str, Any]:
@@ -87,15 +50,14 @@ def expected_row(user_id: int) -> dict[str, Any]:
     return row
 
 
-def test_a_1000_row_round_trip_matches_the_seeded_data(connect: Any, server: ChalkServer) -> None:
-    client = connect()
+def test_a_1000_row_round_trip_matches_the_seeded_data(client: ClientUnderTest, server: ChalkServer) -> None:
     seen: list[OfflineQueryStatus] = []
     ids = list(range(1, 1001))
     job = client(
         "offline_query", {"user.id": ids}, OUTPUTS, dataset_name="round-trip", on_progress=seen.append
     )
-    run(client, job.wait(timeout=60))
-    table = run(client, job.to_arrow())
+    client.run(job.wait(timeout=60))
+    table = client.run(job.to_arrow())
     assert table.column_names == ["user.id", *OUTPUTS]
     assert table.to_pylist() == [expected_row(n) for n in ids]
     statuses = [s.status for s in seen]
@@ -105,23 +67,21 @@ def test_a_1000_row_round_trip_matches_the_seeded_data(connect: Any, server: Cha
     fractions = [s.fraction for s in seen if s.status == "running"]
     assert fractions == sorted(fractions)  # progress only grows
     assert seen[-1].rows == 1000
-    assert len(run(client, job.urls())) == 2  # 500 rows per file
+    assert len(client.run(job.urls())) == 2  # 500 rows per file
     assert sum(client.sleeps) >= 4.0  # the job's duration passed on the server's clock, not in real time
 
 
-def test_pandas_and_polars_read_the_same_rows(connect: Any) -> None:
-    client = connect()
+def test_pandas_and_polars_read_the_same_rows(client: ClientUnderTest) -> None:
     job = client("offline_query", {"user.id": [3, 1, 2]}, ["user.name"], wait=True)
-    assert run(client, job.to_pandas())["user.name"].tolist() == [
+    assert client.run(job.to_pandas())["user.name"].tolist() == [
         "Grace Hopper",
         "Ada Lovelace",
         "Alan Turing",
     ]
-    assert run(client, job.to_polars())["user.id"].to_list() == [3, 1, 2]
+    assert client.run(job.to_polars())["user.id"].to_list() == [3, 1, 2]
 
 
-def test_required_output_and_max_samples(connect: Any) -> None:
-    client = connect()
+def test_required_output_and_max_samples(client: ClientUnderTest) -> None:
     job = client(
         "offline_query",
         {"user.id": [12, 13, 14, 15]},
@@ -130,47 +90,43 @@ def test_required_output_and_max_samples(connect: Any) -> None:
         max_samples=2,
         wait=True,
     )
-    assert run(client, job.to_arrow()).column("user.id").to_pylist() == [12, 14]
+    assert client.run(job.to_arrow()).column("user.id").to_pylist() == [12, 14]
 
 
-def test_an_unknown_feature_fails_the_job_with_a_chalk_error(connect: Any) -> None:
-    client = connect()
+def test_an_unknown_feature_fails_the_job_with_a_chalk_error(client: ClientUnderTest) -> None:
     job = client("offline_query", {"user.id": [1]}, ["user.nope"])
     with pytest.raises(ChalkOfflineQueryError) as caught:
-        run(client, job.wait(timeout=60))
+        client.run(job.wait(timeout=60))
     assert caught.value.job_id == job.job_id
     assert caught.value.status == "failed"
     assert [str(e.code) for e in caught.value.errors] == ["RESOLVER_NOT_FOUND"]
     assert "user.nope" in str(caught.value)
 
 
-def test_cancel_stops_the_job(connect: Any, server: ChalkServer) -> None:
-    client = connect()
+def test_cancel_stops_the_job(client: ClientUnderTest, server: ChalkServer) -> None:
     job = client("offline_query", {"user.id": [1, 2]}, ["user.name"])
-    assert run(client, job.cancel()).status == "cancelled"
+    assert client.run(job.cancel()).status == "cancelled"
     with pytest.raises(ChalkOfflineQueryError) as caught:
-        run(client, job.wait())
+        client.run(job.wait())
     assert caught.value.status == "cancelled"
     [record] = [j for j in server.offline_jobs if j.job_id == job.job_id]
     assert record.status == "CANCELLED"
 
 
 def test_expired_urls_are_refreshed(
-    connect: Any, server: ChalkServer, server_clock: ServerClock, tmp_path: Path
+    client: ClientUnderTest, server: ChalkServer, server_clock: ServerClock, tmp_path: Path
 ) -> None:
-    client = connect()
     job = client("offline_query", {"user.id": [1, 2, 3]}, ["user.name"], wait=True)
     server_clock.advance(server.offline_url_lifetime + 1)  # the URLs the wait saw have expired
-    [path] = run(client, job.download(tmp_path))
+    [path] = client.run(job.download(tmp_path))
     assert path.name == f"{job.job_id}-00000.parquet"
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
 
 
-def test_reattach_by_job_id(connect: Any) -> None:
-    client = connect()
+def test_reattach_by_job_id(client: ClientUnderTest) -> None:
     job = client("offline_query", {"user.id": [4]}, ["user.name"])
     again = client("get_offline_query", job.job_id)
-    assert run(client, again.to_arrow()).to_pylist() == [{"user.id": 4, "user.name": "Erin Smith"}]
+    assert client.run(again.to_arrow()).to_pylist() == [{"user.id": 4, "user.name": "Erin Smith"}]
 
 
 # -- the command line -----------------------------------------------------------------------------

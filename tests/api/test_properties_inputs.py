@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import json
 from collections.abc import Iterator, Mapping
@@ -26,7 +25,6 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from chalk_client import (
-    AsyncChalkClient,
     ChalkClient,
     ChalkClientConfig,
     ChalkConfigError,
@@ -36,7 +34,7 @@ from chalk_client import (
     OnlineQueryResult,
     UploadResult,
 )
-from tests.conftest import SECRET, FakeClock, client_kwargs
+from tests.conftest import SECRET, FakeClock, build_client
 from tests.fake_api import FakeChalkAPI
 from tests.property_strategies import PROFILE, check_error, outcome
 
@@ -420,18 +418,8 @@ def _snapshot(value: object) -> str:
 
 def _call(kind: str, api: FakeChalkAPI, method: str, *args: Any, **kwargs: Any) -> Any:
     """`method` on a fresh sync or async client over `api`; its result or its SDK error."""
-    if kind == "sync":
-        with ChalkClient(**client_kwargs(api.clock, transport=api.transport())) as client:
-            return outcome(lambda: getattr(client, method)(*args, **kwargs))
-
-    async def main() -> Any:
-        async with AsyncChalkClient(**client_kwargs(api.clock, transport=api.async_transport())) as client:
-            try:
-                return await getattr(client, method)(*args, **kwargs)
-            except ChalkSDKError as err:
-                return err
-
-    return asyncio.run(main())
+    with build_client(kind, api=api) as client:
+        return outcome(lambda: client(method, *args, **kwargs))
 
 
 def _check_refused(err: ChalkSDKError, api: FakeChalkAPI) -> None:

@@ -8,15 +8,12 @@ from typing import Any
 import pytest
 
 from chalk_client import (
-    AsyncChalkClient,
-    ChalkClient,
     ChalkEnvironmentError,
     ChalkInputError,
     ChalkResultError,
 )
 from chalk_client.testing import FAILING_USER_ID, ChalkServer, seeded_user
-from tests.conftest import ServerClock
-from tests.fake_api import Both
+from tests.conftest import ClientUnderTest, ServerClock
 
 OUTPUTS = ["user.name", "user.age", "user.credit_score"]
 
@@ -32,29 +29,14 @@ def server(server_clock: ServerClock) -> Iterator[ChalkServer]:
         yield running
 
 
-@pytest.fixture(params=["sync", "async"])
-def connect(request: pytest.FixtureRequest, server: ChalkServer) -> Iterator[Callable[..., Both]]:
-    made: list[Both] = []
-
-    def make(**extra: Any) -> Both:
-        kwargs = {
-            "client_id": server.client_id,
-            "client_secret": server.client_secret,
-            "api_server": server.url,
-        }
-        kwargs.update(extra)
-        client: Any = ChalkClient(**kwargs) if request.param == "sync" else AsyncChalkClient(**kwargs)
-        both = Both(request.param, client, [])
-        made.append(both)
-        return both
-
-    yield make
-    for both in made:
-        both.close()
+@pytest.fixture
+def client_options(server: ChalkServer) -> dict[str, Any]:
+    return {"server": server}
 
 
-def test_query_returns_the_seeded_values_from_the_engine(connect: Any, server: ChalkServer) -> None:
-    client = connect()
+def test_query_returns_the_seeded_values_from_the_engine(
+    client: ClientUnderTest, server: ChalkServer
+) -> None:
     server.clear_requests()
     result = client("query", {"user.id": 1}, OUTPUTS, include_meta=True, query_name="profile")
     expected = seeded_user(1)
@@ -74,8 +56,8 @@ def test_query_returns_the_seeded_values_from_the_engine(connect: Any, server: C
     assert record.headers["x-chalk-deployment-type"] == "engine"
 
 
-def test_a_failing_resolver_is_an_error_on_the_result(connect: Any) -> None:
-    result = connect()("query", {"user.id": FAILING_USER_ID}, OUTPUTS)
+def test_a_failing_resolver_is_an_error_on_the_result(client: ClientUnderTest) -> None:
+    result = client("query", {"user.id": FAILING_USER_ID}, OUTPUTS)
     score = result.get("user.credit_score")
     assert score.value is None
     assert score.error is not None
@@ -85,14 +67,13 @@ def test_a_failing_resolver_is_an_error_on_the_result(connect: Any) -> None:
         result.raise_for_errors()
 
 
-def test_an_unknown_feature_is_a_request_error_on_the_result(connect: Any) -> None:
-    result = connect()("query", {"user.id": 2}, ["user.name", "user.shoe_size"])
+def test_an_unknown_feature_is_a_request_error_on_the_result(client: ClientUnderTest) -> None:
+    result = client("query", {"user.id": 2}, ["user.name", "user.shoe_size"])
     assert result.get_value("user.name") == "Alan Turing"
     assert [e.feature for e in result.errors] == ["user.shoe_size"]
 
 
-def test_upload_then_query_returns_the_uploaded_value(connect: Any, server: ChalkServer) -> None:
-    client = connect()
+def test_upload_then_query_returns_the_uploaded_value(client: ClientUnderTest, server: ChalkServer) -> None:
     user_id = 5000 + (0 if client.kind == "sync" else 1)
     before = server.rows_stored
     uploaded = client("upload_features", {"user.id": [user_id], "user.name": ["Ada King"], "user.age": [36]})
@@ -103,15 +84,17 @@ def test_upload_then_query_returns_the_uploaded_value(connect: Any, server: Chal
     assert result.get("user.name").cache_hit is True
 
 
-def test_upload_errors_raise_and_store_nothing(connect: Any, server: ChalkServer) -> None:
+def test_upload_errors_raise_and_store_nothing(client: ClientUnderTest, server: ChalkServer) -> None:
     before = server.rows_stored
     with pytest.raises(ChalkResultError, match="nothing was stored"):
-        connect()("upload_features", {"user.id": 7, "user.age": "old"})
+        client("upload_features", {"user.id": 7, "user.age": "old"})
     assert server.rows_stored == before
 
 
-def test_environment_by_name_and_unknown_environment(connect: Any, server: ChalkServer) -> None:
-    client = connect(environment="PROD")
+def test_environment_by_name_and_unknown_environment(
+    make_client: Callable[..., ClientUnderTest], server: ChalkServer
+) -> None:
+    client = make_client(environment="PROD")
     me = client("whoami")
     assert me.environment_id == "env-prod-1"
     assert me.user == server.client_id
@@ -119,8 +102,10 @@ def test_environment_by_name_and_unknown_environment(connect: Any, server: Chalk
         client("query", {"user.id": 1}, ["user.name"], environment="staging")
 
 
-def test_a_branch_goes_to_the_api_server(connect: Any, server: ChalkServer) -> None:
-    client = connect(branch="feature-1")
+def test_a_branch_goes_to_the_api_server(
+    make_client: Callable[..., ClientUnderTest], server: ChalkServer
+) -> None:
+    client = make_client(branch="feature-1")
     server.clear_requests()
     assert client("query", {"user.id": 3}, ["user.name"]).get_value("user.name") == "Grace Hopper"
     (record,) = [r for r in server.requests if r.path == "/v1/query/online"]
@@ -129,8 +114,9 @@ def test_a_branch_goes_to_the_api_server(connect: Any, server: ChalkServer) -> N
     assert record.headers["x-chalk-branch-id"] == "feature-1"
 
 
-def test_runs_are_recorded_and_finish(connect: Any, server: ChalkServer, server_clock: ServerClock) -> None:
-    client = connect()
+def test_runs_are_recorded_and_finish(
+    client: ClientUnderTest, server: ChalkServer, server_clock: ServerClock
+) -> None:
     run = client("trigger_resolver_run", "resolvers.get_credit_score", idempotency_key=f"k-{client.kind}")
     again = client("trigger_resolver_run", "resolvers.get_credit_score", idempotency_key=f"k-{client.kind}")
     assert again.id == run.id
@@ -141,8 +127,9 @@ def test_runs_are_recorded_and_finish(connect: Any, server: ChalkServer, server_
     assert [r.idempotency_key for r in server.runs].count(f"k-{client.kind}") == 1
 
 
-def test_a_revoked_token_is_replaced_once_without_an_error(connect: Any, server: ChalkServer) -> None:
-    client = connect()
+def test_a_revoked_token_is_replaced_once_without_an_error(
+    client: ClientUnderTest, server: ChalkServer
+) -> None:
     client("whoami")
     exchanges = server.token_exchanges
     server.revoke_tokens()
@@ -151,18 +138,18 @@ def test_a_revoked_token_is_replaced_once_without_an_error(connect: Any, server:
     assert server.token_exchanges == exchanges + 1
 
 
-def test_bad_input_never_reaches_the_server(connect: Any, server: ChalkServer) -> None:
-    client = connect()
+def test_bad_input_never_reaches_the_server(client: ClientUnderTest, server: ChalkServer) -> None:
     server.clear_requests()
     with pytest.raises(ChalkInputError, match="different lengths"):
         client("upload_features", {"user.id": [1, 2], "user.name": ["x"]})
     assert server.requests == []
 
 
-def test_1000_sequential_calls_reuse_one_connection_per_pool(connect: Any, server: ChalkServer) -> None:
+def test_1000_sequential_calls_reuse_one_connection_per_pool(
+    client: ClientUnderTest, server: ChalkServer
+) -> None:
     # Queries go to the engine address (the engine pool); the token exchange and the who-am-i to
     # the API address (the API-server pool): one connection each, kept alive across every call.
-    client = connect()
     before = server.faults.connections.opened
     client("whoami")
     for _ in range(1000):

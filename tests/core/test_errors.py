@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -12,11 +11,9 @@ import pytest
 
 import chalk_client
 from chalk_client import (
-    AsyncChalkClient,
     ChalkAPIStatusError,
     ChalkAuthenticationError,
     ChalkBadRequestError,
-    ChalkClient,
     ChalkConnectionError,
     ChalkInvalidResponseError,
     ChalkSDKError,
@@ -24,34 +21,23 @@ from chalk_client import (
     ChalkTimeoutError,
     ChalkUnavailableError,
 )
-from tests.conftest import SECRET, FakeClock, client_kwargs, json_response, raw_response
+from tests.conftest import SECRET, ClientUnderTest, FakeClock, client_kwargs, json_response, raw_response
 
 TOKEN_URL = "https://api.chalk.test/v1/oauth/token"
 HTML_502 = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 
 
 def get_token_with(
-    flavor: str, handler: Callable[[httpx.Request], Any], clock: FakeClock, **extra: Any
+    make_client: Callable[..., ClientUnderTest], handler: Callable[[httpx.Request], Any], **extra: Any
 ) -> Any:
-    """Run one get_token() on the sync or the async client against `handler`."""
-    if flavor == "sync":
-        with ChalkClient(**client_kwargs(clock, transport=httpx.MockTransport(handler), **extra)) as client:
-            return client.get_token()
-
-    async def handle(request: httpx.Request) -> Any:
-        return handler(request)
-
-    async def main() -> Any:
-        kwargs = client_kwargs(clock, transport=httpx.MockTransport(handle), **extra)
-        async with AsyncChalkClient(**kwargs) as client:
-            return await client.get_token()
-
-    return asyncio.run(main())
+    """Run one get_token() on the client under test against `handler`."""
+    return make_client(handler=handler, **extra)("get_token")
 
 
-@pytest.fixture(params=["sync", "async"])
-def flavor(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+@pytest.fixture
+def client_options(clock: FakeClock) -> dict[str, Any]:
+    """The clients here run on httpx.MockTransport: each test passes ``handler=``."""
+    return {"clock": clock}
 
 
 ERROR_BODY = {
@@ -75,9 +61,11 @@ ERROR_BODY = {
         (503, ChalkServerError),
     ],
 )
-def test_status_mapping(flavor: str, clock: FakeClock, status: int, cls: type[ChalkAPIStatusError]) -> None:
+def test_status_mapping(
+    make_client: Callable[..., ClientUnderTest], status: int, cls: type[ChalkAPIStatusError]
+) -> None:
     with pytest.raises(cls) as info:
-        get_token_with(flavor, json_response(status, ERROR_BODY), clock)
+        get_token_with(make_client, json_response(status, ERROR_BODY))
     err = info.value
     assert type(err) is cls
     assert err.status_code == status
@@ -91,17 +79,19 @@ def test_status_mapping(flavor: str, clock: FakeClock, status: int, cls: type[Ch
     assert str(status) in str(err)
 
 
-def test_retry_later_is_distinguishable_from_fix_your_credentials(flavor: str, clock: FakeClock) -> None:
+def test_retry_later_is_distinguishable_from_fix_your_credentials(
+    make_client: Callable[..., ClientUnderTest],
+) -> None:
     with pytest.raises(ChalkUnavailableError):
-        get_token_with(flavor, json_response(500, ERROR_BODY), clock)
+        get_token_with(make_client, json_response(500, ERROR_BODY))
     with pytest.raises(ChalkAuthenticationError) as info:
-        get_token_with(flavor, json_response(401, ERROR_BODY), clock)
+        get_token_with(make_client, json_response(401, ERROR_BODY))
     assert not isinstance(info.value, ChalkUnavailableError)
 
 
-def test_502_html_page(flavor: str, clock: FakeClock) -> None:
+def test_502_html_page(make_client: Callable[..., ClientUnderTest]) -> None:
     with pytest.raises(ChalkServerError) as info:
-        get_token_with(flavor, raw_response(502, HTML_502, "text/html"), clock)
+        get_token_with(make_client, raw_response(502, HTML_502, "text/html"))
     assert info.value.status_code == 502
     assert "502 Bad Gateway" in str(info.value)
     assert "<body>" not in str(info.value)
@@ -119,9 +109,11 @@ def test_502_html_page(flavor: str, clock: FakeClock) -> None:
         (json_response(200, {"access_token": ""}), "'access_token' is missing"),
     ],
 )
-def test_answers_that_do_not_parse(flavor: str, clock: FakeClock, answer: Any, reason: str) -> None:
+def test_answers_that_do_not_parse(
+    make_client: Callable[..., ClientUnderTest], answer: Any, reason: str
+) -> None:
     with pytest.raises(ChalkInvalidResponseError) as info:
-        get_token_with(flavor, answer, clock)
+        get_token_with(make_client, answer)
     err = info.value
     assert reason in str(err)
     assert err.status_code == 200
@@ -130,67 +122,56 @@ def test_answers_that_do_not_parse(flavor: str, clock: FakeClock, answer: Any, r
     assert err.__cause__ is None  # no raw JSONDecodeError or KeyError chained in
 
 
-def test_redirect_is_not_followed(flavor: str, clock: FakeClock) -> None:
+def test_redirect_is_not_followed(make_client: Callable[..., ClientUnderTest]) -> None:
     with pytest.raises(ChalkAPIStatusError) as info:
-        get_token_with(
-            flavor, lambda r: httpx.Response(307, headers={"location": "https://evil.test/"}), clock
-        )
+        get_token_with(make_client, lambda r: httpx.Response(307, headers={"location": "https://evil.test/"}))
     assert info.value.status_code == 307
     assert "https://evil.test/" in str(info.value)
     assert "not followed" in str(info.value)
 
 
-def test_timeout(flavor: str, clock: FakeClock) -> None:
+def test_timeout(make_client: Callable[..., ClientUnderTest]) -> None:
     def slow(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("timed out", request=request)
 
     with pytest.raises(ChalkTimeoutError) as info:
-        get_token_with(flavor, slow, clock)
+        get_token_with(make_client, slow)
     assert isinstance(info.value, ChalkUnavailableError)
     assert isinstance(info.value.__cause__, httpx.ReadTimeout)
     assert TOKEN_URL in str(info.value)
 
 
-def test_connection_refused(flavor: str, clock: FakeClock) -> None:
+def test_connection_refused(make_client: Callable[..., ClientUnderTest], clock: FakeClock) -> None:
     with socket.socket() as s:  # a port that was free a moment ago and has no listener now
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     kwargs = client_kwargs(clock, api_server=f"http://127.0.0.1:{port}")
     with pytest.raises(ChalkConnectionError) as info:
-        if flavor == "sync":
-            with ChalkClient(**kwargs) as client:
-                client.get_token()
-        else:
-
-            async def main() -> None:
-                async with AsyncChalkClient(**kwargs) as client:
-                    await client.get_token()
-
-            asyncio.run(main())
+        make_client(**kwargs)("get_token")
     assert not isinstance(info.value, ChalkTimeoutError)
     assert "could not connect" in str(info.value)
     assert f"127.0.0.1:{port}" in str(info.value)
 
 
-def test_server_text_is_redacted_of_the_secret(flavor: str, clock: FakeClock) -> None:
+def test_server_text_is_redacted_of_the_secret(make_client: Callable[..., ClientUnderTest]) -> None:
     body = {"detail": f"client_secret {SECRET} is wrong", "trace": "t"}
     with pytest.raises(ChalkAuthenticationError) as info:
-        get_token_with(flavor, json_response(401, body), clock)
+        get_token_with(make_client, json_response(401, body))
     assert SECRET not in str(info.value)
     assert SECRET not in repr(info.value)
     assert "[REDACTED]" in str(info.value)
 
 
-def test_plain_text_error_body(flavor: str, clock: FakeClock) -> None:
+def test_plain_text_error_body(make_client: Callable[..., ClientUnderTest]) -> None:
     with pytest.raises(ChalkServerError) as info:
-        get_token_with(flavor, raw_response(500, b"upstream connect error"), clock)
+        get_token_with(make_client, raw_response(500, b"upstream connect error"))
     assert info.value.detail == "upstream connect error"
 
 
-def test_rate_limited_exchange_carries_retry_after(flavor: str, clock: FakeClock) -> None:
+def test_rate_limited_exchange_carries_retry_after(make_client: Callable[..., ClientUnderTest]) -> None:
     answer = json_response(429, {"detail": "slow down"}, headers={"Retry-After": "7"})
     with pytest.raises(chalk_client.ChalkRateLimitError) as info:
-        get_token_with(flavor, answer, clock)
+        get_token_with(make_client, answer)
     assert info.value.retry_after == 7.0
 
 
@@ -207,7 +188,7 @@ def test_every_error_class_derives_from_the_root() -> None:
 
 @pytest.mark.parametrize("status", [400, 401, 403])
 def test_rejected_credentials_name_the_client_id_and_its_source(
-    flavor: str, clock: FakeClock, status: int
+    make_client: Callable[..., ClientUnderTest], status: int
 ) -> None:
     config = chalk_client.ChalkClientConfig.resolve(
         api_server="https://api.chalk.test",
@@ -215,9 +196,8 @@ def test_rejected_credentials_name_the_client_id_and_its_source(
     )
     with pytest.raises(ChalkAPIStatusError) as info:
         get_token_with(
-            flavor,
+            make_client,
             json_response(status, ERROR_BODY),
-            clock,
             config=config,
             client_id=None,
             client_secret=None,
@@ -234,15 +214,22 @@ def test_rejected_credentials_name_the_client_id_and_its_source(
     assert "bad things" in message  # the server's own words are still there, first
 
 
-def test_a_server_error_on_the_exchange_gets_no_credentials_hint(flavor: str, clock: FakeClock) -> None:
+def test_a_server_error_on_the_exchange_gets_no_credentials_hint(
+    make_client: Callable[..., ClientUnderTest],
+) -> None:
     with pytest.raises(ChalkServerError) as info:
-        get_token_with(flavor, json_response(500, ERROR_BODY), clock)
+        get_token_with(make_client, json_response(500, ERROR_BODY))
     assert info.value.hint is None
     assert "client id" not in str(info.value)
 
 
-def test_the_hint_never_shows_a_secret_that_the_client_id_contains(clock: FakeClock) -> None:
+def test_the_hint_never_shows_a_secret_that_the_client_id_contains(
+    client_factory: Callable[..., ClientUnderTest], clock: FakeClock
+) -> None:
+    client = client_factory(
+        "sync", handler=json_response(401, ERROR_BODY), clock=clock, client_id=f"id-{SECRET}"
+    )
     with pytest.raises(ChalkAuthenticationError) as info:
-        get_token_with("sync", json_response(401, ERROR_BODY), clock, client_id=f"id-{SECRET}")
+        client("get_token")
     assert SECRET not in str(info.value)
     assert "client id 'id-********'" in str(info.value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +14,19 @@ import pytest
 
 from chalk_client import AsyncChalkClient, ChalkClient, ChalkClientConfig, ChalkSDKError
 from chalk_client.testing import ChalkServer, Fault
-from tests.conftest import SECRET, json_response
+from tests.conftest import SECRET, ClientUnderTest, json_response
 
 
 @pytest.fixture
 def server() -> Iterator[ChalkServer]:
     with ChalkServer(client_secret=SECRET, token_lifetime=3600, offline_duration=0) as server:
         yield server
+
+
+@pytest.fixture
+def client_options() -> dict[str, Any]:
+    """Each test names its client's arguments."""
+    return {}
 
 
 @pytest.fixture
@@ -111,33 +117,41 @@ CALLS: list[Any] = [
 ]
 
 
-@pytest.mark.parametrize("flavor", ["sync", "async"])
 def test_every_call_never_shows_the_secret_or_token(
-    server: ChalkServer, debug_logs: pytest.LogCaptureFixture, flavor: str, tmp_path: Path
+    server: ChalkServer,
+    debug_logs: pytest.LogCaptureFixture,
+    tmp_path: Path,
+    make_client: Callable[..., ClientUnderTest],
 ) -> None:
     """Every public call, through success and failure (the cassettes on disk are checked by
-    tests/test_cassettes.py::test_no_cassette_holds_a_secret_or_token)."""
-    kwargs = {"client_id": server.client_id, "client_secret": SECRET, "api_server": server.url}
+    tests/clients/test_cassettes.py::test_no_cassette_holds_a_secret_or_token)."""
+    client = make_client(client_id=server.client_id, client_secret=SECRET, api_server=server.url)
     results: list[Any] = []
     first_tokens: list[str] = []
 
-    def after_revoking(client: Any) -> Any:
-        first_tokens.append(client._tokens._entry.token.access_token)
+    def after_revoking(sdk_client: Any) -> Any:
+        first_tokens.append(sdk_client._tokens._entry.token.access_token)
         server.revoke_tokens()  # the 401 path: invalidate, exchange, replay
-        return client.whoami()
+        return sdk_client.whoami()
 
-    def offline(client: Any) -> list[Any]:
+    def offline() -> list[Any]:
         # Every offline-query method, a job that fails, and injected faults: 5xx, an HTML page.
-        job = client.offline_query({"user.id": [1, 2]}, ["user.name"], wait=True)
-        out = [job, job.status(), job.urls(), job.download(tmp_path), job.to_arrow()]
-        out.append(client.get_offline_query(job.job_id).cancel())
+        job = client("offline_query", {"user.id": [1, 2]}, ["user.name"], wait=True)
+        out = [
+            job,
+            client.run(job.status()),
+            client.run(job.urls()),
+            client.run(job.download(tmp_path)),
+            client.run(job.to_arrow()),
+        ]
+        out.append(client.run(client("get_offline_query", job.job_id).cancel()))
         for failing in (
-            lambda: client.offline_query({"user.id": [1]}, ["user.nope"], wait=True),
+            lambda: client("offline_query", {"user.id": [1]}, ["user.nope"], wait=True),
             lambda: (
                 server.faults.fail_next("query_online", 3, status=503),
-                client.query({"user.id": 1}, ["user.name"]),
+                client("query", {"user.id": 1}, ["user.name"]),
             ),
-            lambda: (server.faults.add(Fault.html_page("who_am_i", status=200)), client.whoami()),
+            lambda: (server.faults.add(Fault.html_page("who_am_i", status=200)), client("whoami")),
         ):
             try:
                 out.append(failing())
@@ -145,46 +159,14 @@ def test_every_call_never_shows_the_secret_or_token(
                 out.append(err)
         return out
 
-    async def aoffline(client: Any) -> list[Any]:
-        job = await client.offline_query({"user.id": [1, 2]}, ["user.name"], wait=True)
-        out = [job, await job.status(), await job.urls(), await job.download(tmp_path), await job.to_arrow()]
-        out.append(await (await client.get_offline_query(job.job_id)).cancel())
-        server.faults.fail_next("query_online", 3, status=503)
-        server.faults.add(Fault.html_page("who_am_i", status=200))
-        for failing in (
-            lambda: client.offline_query({"user.id": [1]}, ["user.nope"], wait=True),
-            lambda: client.query({"user.id": 1}, ["user.name"]),
-            client.whoami,
-        ):
-            try:
-                out.append(await failing())
-            except ChalkSDKError as err:
-                out.append(err)
-        return out
-
-    if flavor == "sync":
-        with ChalkClient(**kwargs) as client:
-            for call in [*CALLS, after_revoking]:
-                try:
-                    results.append(call(client))
-                except ChalkSDKError as err:
-                    results.append(err)
-            results.extend(offline(client))
-            tokens = [client.get_token().access_token]
-            texts = texts_of(client)
-    else:
-
-        async def main() -> tuple[list[str], list[str]]:
-            async with AsyncChalkClient(**kwargs) as client:
-                for call in [*CALLS, after_revoking]:
-                    try:
-                        results.append(await call(client))
-                    except ChalkSDKError as err:
-                        results.append(err)
-                results.extend(await aoffline(client))
-                return [(await client.get_token()).access_token], texts_of(client)
-
-        tokens, texts = asyncio.run(main())
+    for call in [*CALLS, after_revoking]:
+        try:
+            results.append(client.run(call(client.client)))
+        except ChalkSDKError as err:
+            results.append(err)
+    results.extend(offline())
+    tokens = [client("get_token").access_token]
+    texts = texts_of(client.client)
     errors = [r for r in results if isinstance(r, ChalkSDKError)]
     # The 404, the upload's errors, the environment; the failed job, the 5xx storm, the HTML page.
     assert [type(e).__name__ for e in errors] == [
@@ -204,9 +186,8 @@ def test_every_call_never_shows_the_secret_or_token(
 PROXY_PASSWORD = "pr0xy-pa55w0rd-never-print-me"
 
 
-@pytest.mark.parametrize("kind", ["sync", "async"])
 def test_proxy_credentials_never_show(
-    server: ChalkServer, debug_logs: pytest.LogCaptureFixture, kind: str
+    server: ChalkServer, debug_logs: pytest.LogCaptureFixture, make_client: Callable[..., ClientUnderTest]
 ) -> None:
     """Through an authenticated proxy: successes, a rejected proxy login, a proxy that is down, and a
     configuration error all keep the proxy's password (and the client secret) out of every text."""
@@ -218,32 +199,13 @@ def test_proxy_credentials_never_show(
         bad = proxy.url.replace("http://", f"http://proxy-user:{PROXY_PASSWORD}-x@")
         down = f"http://proxy-user:{PROXY_PASSWORD}@127.0.0.1:9"
         kwargs = {"client_id": server.client_id, "client_secret": SECRET, "api_server": server.url}
-
-        def calls(client: Any) -> Any:
-            return client.query({"user.id": 1}, ["user.name"])
-
         for url in (good, bad, down):
-            if kind == "sync":
-                with ChalkClient(proxy=url, token_retries=0, max_retries=0, **kwargs) as client:
-                    texts += texts_of(client, client.config)
-                    try:
-                        texts += texts_of(calls(client))
-                    except ChalkSDKError as err:
-                        texts += texts_of(err)
-            else:
-
-                async def run(url: str = url) -> None:
-                    nonlocal texts
-                    async with AsyncChalkClient(
-                        proxy=url, token_retries=0, max_retries=0, **kwargs
-                    ) as client:
-                        texts += texts_of(client, client.config)
-                        try:
-                            texts += texts_of(await calls(client))
-                        except ChalkSDKError as err:
-                            texts += texts_of(err)
-
-                asyncio.run(run())
+            with make_client(proxy=url, token_retries=0, max_retries=0, **kwargs) as client:
+                texts += texts_of(client.client, client.client.config)
+                try:
+                    texts += texts_of(client("query", {"user.id": 1}, ["user.name"]))
+                except ChalkSDKError as err:
+                    texts += texts_of(err)
         assert any(r.authorized for r in proxy.records)
         assert any(not r.authorized for r in proxy.records)
     with pytest.raises(ChalkSDKError) as info:  # a proxy aiohttp cannot use: the config error masks it

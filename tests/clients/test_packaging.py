@@ -26,7 +26,7 @@ from packaging.version import Version
 
 import chalk_client
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 PROJECT = PYPROJECT["project"]
 NAME = "chalk_client"  # the distribution name as file names spell it

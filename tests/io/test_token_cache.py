@@ -18,17 +18,37 @@ from chalk_client import (
     ChalkServerError,
     TokenState,
 )
-from tests.conftest import SECRET, TOKEN_PREFIX, FakeClock, FakeTokenEndpoint, client_kwargs, json_response
+from tests.conftest import (
+    SECRET,
+    TOKEN_PREFIX,
+    ClientUnderTest,
+    FakeClock,
+    FakeTokenEndpoint,
+    client_kwargs,
+    json_response,
+)
+
+
+@pytest.fixture
+def client_kind() -> str:
+    """The cache's states on the sync client (the async one's single flight is tested below)."""
+    return "sync"
+
+
+@pytest.fixture
+def client_options(endpoint: FakeTokenEndpoint) -> dict[str, Any]:
+    return {"api": endpoint}
+
 
 ERROR_500 = json_response(500, {"detail": "token service down", "trace": "t-500"})
 ERROR_401 = json_response(401, {"detail": "invalid client credentials", "trace": "t-401"})
 
 
 def test_first_call_exchanges_and_second_is_cached(
-    sync_client: ChalkClient, endpoint: FakeTokenEndpoint
+    client: ClientUnderTest, endpoint: FakeTokenEndpoint
 ) -> None:
-    first = sync_client.get_token()
-    second = sync_client.get_token()
+    first = client("get_token")
+    second = client("get_token")
     assert endpoint.calls == 1
     assert second is first
     assert first.access_token == f"{TOKEN_PREFIX}1"
@@ -36,8 +56,8 @@ def test_first_call_exchanges_and_second_is_cached(
     assert dict(first.environment_id_to_name) == {"env-1": "dev", "env-2": "prod"}
 
 
-def test_exchange_request_shape(sync_client: ChalkClient, endpoint: FakeTokenEndpoint) -> None:
-    sync_client.get_token()
+def test_exchange_request_shape(client: ClientUnderTest, endpoint: FakeTokenEndpoint) -> None:
+    client("get_token")
     request = endpoint.requests[0]
     assert request.method == "POST"
     assert str(request.url) == "https://api.chalk.test/v1/oauth/token"
@@ -53,23 +73,23 @@ def test_exchange_request_shape(sync_client: ChalkClient, endpoint: FakeTokenEnd
 
 
 def test_fresh_stale_expired_with_a_fake_clock(
-    sync_client: ChalkClient, endpoint: FakeTokenEndpoint, clock: FakeClock
+    client: ClientUnderTest, endpoint: FakeTokenEndpoint, clock: FakeClock
 ) -> None:
-    cache = sync_client._tokens
+    cache = client.client._tokens
     assert cache.state() is TokenState.EXPIRED
-    token = sync_client.get_token()
+    token = client("get_token")
     assert cache.state() is TokenState.FRESH
     clock.advance(3600 - 60 - 0.001)  # just before the 60 s buffer
-    assert sync_client.get_token() is token
+    assert client("get_token") is token
     assert endpoint.calls == 1
     clock.advance(0.002)  # inside the buffer: stale, this caller refreshes
     assert cache.state() is TokenState.STALE
-    refreshed = sync_client.get_token()
+    refreshed = client("get_token")
     assert endpoint.calls == 2
     assert refreshed.access_token != token.access_token
     clock.advance(3600 + 1)  # past the deadline: expired, exchange again
     assert cache.state() is TokenState.EXPIRED
-    sync_client.get_token()
+    client("get_token")
     assert endpoint.calls == 3
 
 
@@ -105,69 +125,69 @@ def test_expiry_is_timed_from_the_request_start(clock: FakeClock) -> None:
 
 
 def test_stale_refresh_failure_keeps_the_valid_token_then_backs_off(
-    sync_client: ChalkClient, endpoint: FakeTokenEndpoint, clock: FakeClock
+    client: ClientUnderTest, endpoint: FakeTokenEndpoint, clock: FakeClock
 ) -> None:
-    token = sync_client.get_token()
+    token = client("get_token")
     clock.advance(3600 - 30)  # stale
     endpoint.answers.append(ERROR_500)
-    assert sync_client.get_token() is token  # the refresh failed; the caller never sees it
+    assert client("get_token") is token  # the refresh failed; the caller never sees it
     assert endpoint.calls == 2
     clock.advance(0.5)  # within the 1 s backoff: no new attempt
-    assert sync_client.get_token() is token
+    assert client("get_token") is token
     assert endpoint.calls == 2
     clock.advance(0.6)  # past it: one new attempt, which succeeds
-    assert sync_client.get_token() is not token
+    assert client("get_token") is not token
     assert endpoint.calls == 3
 
 
 def test_cold_failure_raises_then_backs_off_exponentially(
-    sync_client: ChalkClient, endpoint: FakeTokenEndpoint, clock: FakeClock
+    client: ClientUnderTest, endpoint: FakeTokenEndpoint, clock: FakeClock
 ) -> None:
     endpoint.answers.extend([ERROR_500, ERROR_500, ERROR_500])
     with pytest.raises(ChalkServerError) as first:
-        sync_client.get_token()
+        client("get_token")
     assert endpoint.calls == 1
     with pytest.raises(ChalkServerError) as again:  # within 1 s: the same error, no POST
-        sync_client.get_token()
+        client("get_token")
     assert again.value is first.value
     assert endpoint.calls == 1
     clock.advance(1.0)
     with pytest.raises(ChalkServerError):
-        sync_client.get_token()
+        client("get_token")
     assert endpoint.calls == 2
     clock.advance(1.9)  # the second backoff is 2 s
     with pytest.raises(ChalkServerError):
-        sync_client.get_token()
+        client("get_token")
     assert endpoint.calls == 2
     clock.advance(0.1)
     with pytest.raises(ChalkServerError):
-        sync_client.get_token()
+        client("get_token")
     assert endpoint.calls == 3
     clock.advance(4.0)
-    assert sync_client.get_token().access_token == f"{TOKEN_PREFIX}4"
+    assert client("get_token").access_token == f"{TOKEN_PREFIX}4"
 
 
 def test_rejected_credentials_are_an_authentication_error(
-    sync_client: ChalkClient, endpoint: FakeTokenEndpoint
+    client: ClientUnderTest, endpoint: FakeTokenEndpoint
 ) -> None:
     endpoint.answers.append(ERROR_401)
     with pytest.raises(ChalkAuthenticationError) as info:
-        sync_client.get_token()
+        client("get_token")
     assert info.value.status_code == 401
     assert info.value.trace == "t-401"
     assert "t-401" in str(info.value)
 
 
 def test_invalidate_is_compare_and_invalidate(
-    sync_client: ChalkClient, endpoint: FakeTokenEndpoint, clock: FakeClock
+    client: ClientUnderTest, endpoint: FakeTokenEndpoint, clock: FakeClock
 ) -> None:
-    old = sync_client.get_token()
-    assert sync_client.invalidate_token(old) is True
-    new = sync_client.get_token()
+    old = client("get_token")
+    assert client("invalidate_token", old) is True
+    new = client("get_token")
     assert endpoint.calls == 2
-    assert sync_client.invalidate_token(old) is False  # an older token: the new one stays
-    assert sync_client.invalidate_token(old.access_token) is False
-    assert sync_client.get_token() is new
+    assert client("invalidate_token", old) is False  # an older token: the new one stays
+    assert client("invalidate_token", old.access_token) is False
+    assert client("get_token") is new
     assert endpoint.calls == 2
 
 

@@ -24,7 +24,8 @@ from chalk_client import (
     OfflineQueryStatus,
 )
 from chalk_client._api.offline_flows import MAX_POLL_FAILURES, POLL_MAX_SECONDS
-from tests.fake_api import API_SERVER, Both, FakeChalkAPI, answer
+from tests.conftest import ClientUnderTest
+from tests.fake_api import API_SERVER, FakeChalkAPI, answer
 
 JOB = "job-7f3a"
 SIGNATURE = "sig-must-not-leak-9c1e"
@@ -174,11 +175,10 @@ def offline_requests(api: FakeChalkAPI) -> list[httpx.Request]:
 
 
 def test_submit_sends_column_major_input_and_every_option(
-    make_both: Callable[..., Both], api: FakeChalkAPI, job: FakeJob
+    client: ClientUnderTest, api: FakeChalkAPI, job: FakeJob
 ) -> None:
-    both = make_both()
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    query = both(
+    query = client(
         "offline_query",
         {"user.id": [1, 2, 3], "__ts__": [when, when, when + timedelta(hours=1)]},
         ["user.credit_score", "user.name"],
@@ -218,16 +218,16 @@ def test_submit_sends_column_major_input_and_every_option(
     submit = next(r for r in api.requests if r.url.path == "/v4/offline_query")
     assert str(submit.url).startswith(API_SERVER)  # offline queries go to the API server
     assert submit.headers["x-chalk-branch-id"] == "feature-x"
-    run(both, query.wait())  # the job's later calls go the same way
+    client.run(query.wait())  # the job's later calls go the same way
     polls = [r for r in api.requests if r.url.path == "/v4/offline_query/status"]
     assert polls
     assert all(r.headers["x-chalk-branch-id"] == "feature-x" for r in polls)
 
 
 def test_submit_without_input_sends_no_input(
-    make_both: Callable[..., Both], api: FakeChalkAPI, job: FakeJob
+    client: ClientUnderTest, api: FakeChalkAPI, job: FakeJob
 ) -> None:
-    make_both()("offline_query", output=["user.name"])
+    client("offline_query", output=["user.name"])
     assert submitted_body(api) == {
         "output": ["user.name"],
         "required_output": [],
@@ -263,22 +263,20 @@ def test_submit_without_input_sends_no_input(
     ],
 )
 def test_bad_arguments_are_refused_before_anything_is_sent(
-    make_both: Callable[..., Both], api: FakeChalkAPI, job: FakeJob, kwargs: dict[str, Any], message: str
+    client: ClientUnderTest, api: FakeChalkAPI, job: FakeJob, kwargs: dict[str, Any], message: str
 ) -> None:
-    both = make_both()
     with pytest.raises(ChalkInputError, match=message):
-        both("offline_query", **kwargs)
+        client("offline_query", **kwargs)
     assert offline_requests(api) == []
 
 
 def test_pandas_polars_and_pyarrow_tables_are_sent_column_major_with_nulls(
-    make_both: Callable[..., Both], api: FakeChalkAPI, job: FakeJob
+    client: ClientUnderTest, api: FakeChalkAPI, job: FakeJob
 ) -> None:
     import pandas as pd
     import polars as pl
     import pyarrow as pa
 
-    both = make_both()
     when = datetime(2026, 1, 2, tzinfo=UTC)
     expected = {
         "columns": ["user.id", "user.score", "__ts__"],
@@ -297,23 +295,21 @@ def test_pandas_polars_and_pyarrow_tables_are_sent_column_major_with_nulls(
     ]
     for table in tables:
         api.requests.clear()
-        both("offline_query", table, ["user.name"])
+        client("offline_query", table, ["user.name"])
         body = submitted_body(api)["input"]
         body["values"][2] = [datetime.fromisoformat(v).isoformat() for v in body["values"][2]]
         assert body == expected, type(table)
 
 
-def test_a_naive_timestamp_column_in_a_table_is_refused(
-    make_both: Callable[..., Both], api: FakeChalkAPI
-) -> None:
+def test_a_naive_timestamp_column_in_a_table_is_refused(client: ClientUnderTest, api: FakeChalkAPI) -> None:
     import pandas as pd
 
     with pytest.raises(ChalkInputError, match="naive datetime"):
-        make_both()("offline_query", pd.DataFrame({"__ts__": [datetime(2026, 1, 1)]}), ["user.name"])
+        client("offline_query", pd.DataFrame({"__ts__": [datetime(2026, 1, 1)]}), ["user.name"])
     assert offline_requests(api) == []
 
 
-def test_errors_in_the_submit_answer_raise(make_both: Callable[..., Both], api: FakeChalkAPI) -> None:
+def test_errors_in_the_submit_answer_raise(client: ClientUnderTest, api: FakeChalkAPI) -> None:
     api.queue(
         "/v4/offline_query",
         answer(
@@ -322,48 +318,36 @@ def test_errors_in_the_submit_answer_raise(make_both: Callable[..., Both], api: 
         ),
     )
     with pytest.raises(ChalkResultError, match="INVALID_QUERY: no"):
-        make_both()("offline_query", output=["user.name"])
+        client("offline_query", output=["user.name"])
 
 
 # -- waiting --------------------------------------------------------------------------------------
 
 
 def test_wait_polls_with_growing_pauses_then_returns_the_handle(
-    make_both: Callable[..., Both], api: FakeChalkAPI
+    client: ClientUnderTest, api: FakeChalkAPI
 ) -> None:
     job = FakeJob(api, polls=8)
-    both = make_both()
-    query = both("offline_query", output=["user.name"])
+    query = client("offline_query", output=["user.name"])
     assert not query.finished
-    waited = run(both, query.wait())
+    waited = client.run(query.wait())
     assert waited is query
     assert query.finished
     assert job.polls == 8
-    assert both.sleeps == [0.5, 1.0, 2.0, 4.0, POLL_MAX_SECONDS, POLL_MAX_SECONDS, POLL_MAX_SECONDS]
+    assert client.sleeps == [0.5, 1.0, 2.0, 4.0, POLL_MAX_SECONDS, POLL_MAX_SECONDS, POLL_MAX_SECONDS]
 
 
-def run(both: Both, awaitable_or_value: Any) -> Any:
-    """The value of a job-handle call on either client."""
-    if both.kind == "sync":
-        return awaitable_or_value
-    assert both._runner is not None
-    return both._runner.run(awaitable_or_value)
-
-
-def test_wait_true_waits_before_returning(
-    make_both: Callable[..., Both], api: FakeChalkAPI, job: FakeJob
-) -> None:
-    both = make_both()
-    query = both("offline_query", output=["user.name"], wait=True)
+def test_wait_true_waits_before_returning(client: ClientUnderTest, api: FakeChalkAPI, job: FakeJob) -> None:
+    query = client("offline_query", output=["user.name"], wait=True)
     assert query.finished
     assert job.polls == 3
-    assert run(both, query.urls()) == [
+    assert client.run(query.urls()) == [
         f"{API_SERVER}/_storage/{JOB}/part-{i}.parquet?gen=1&sig={SIGNATURE}" for i in range(2)
     ]
 
 
 def test_a_failed_job_raises_with_its_id_and_errors(
-    make_both: Callable[..., Both], api: FakeChalkAPI, job: FakeJob
+    client: ClientUnderTest, api: FakeChalkAPI, job: FakeJob
 ) -> None:
     job.errors = [
         {
@@ -373,10 +357,9 @@ def test_a_failed_job_raises_with_its_id_and_errors(
             "feature": "user.nope",
         }
     ]
-    both = make_both()
-    query = both("offline_query", output=["user.nope"])
+    query = client("offline_query", output=["user.nope"])
     with pytest.raises(ChalkOfflineQueryError) as caught:
-        run(both, query.wait())
+        client.run(query.wait())
     error = caught.value
     assert not isinstance(error, ChalkOfflineQueryTimeoutError)
     assert (error.job_id, error.status) == (JOB, "failed")
@@ -384,26 +367,25 @@ def test_a_failed_job_raises_with_its_id_and_errors(
     assert str(error) == f"offline query job {JOB} failed: RESOLVER_NOT_FOUND (user.nope): no such feature"
 
 
-def test_cancel_then_wait_raises_cancelled(
-    make_both: Callable[..., Both], api: FakeChalkAPI, job: FakeJob
-) -> None:
-    both = make_both()
-    query = both("offline_query", output=["user.name"])
-    report = run(both, query.cancel())
+def test_cancel_then_wait_raises_cancelled(client: ClientUnderTest, api: FakeChalkAPI, job: FakeJob) -> None:
+    query = client("offline_query", output=["user.name"])
+    report = client.run(query.cancel())
     assert report == OfflineQueryStatus("cancelled")
     assert report.finished
     with pytest.raises(ChalkOfflineQueryError) as caught:
-        run(both, query.wait())
+        client.run(query.wait())
     assert caught.value.status == "cancelled"
     assert "CANCELLED" in str(caught.value)
 
 
-def test_timeout_leaves_the_job_running(make_both: Callable[..., Both], api: FakeChalkAPI) -> None:
+def test_timeout_leaves_the_job_running(
+    make_client: Callable[..., ClientUnderTest], api: FakeChalkAPI
+) -> None:
     job = FakeJob(api, polls=100)
-    both = make_both(advance_clock=True)
+    both = make_client(fake_sleep=api.clock.advance)
     query = both("offline_query", output=["user.name"])
     with pytest.raises(ChalkOfflineQueryTimeoutError) as caught:
-        run(both, query.wait(timeout=6))
+        both.run(query.wait(timeout=6))
     error = caught.value
     assert (error.job_id, error.timeout, error.cancelled, error.status) == (JOB, 6.0, False, "timeout")
     assert "still running" in str(error)
@@ -413,9 +395,11 @@ def test_timeout_leaves_the_job_running(make_both: Callable[..., Both], api: Fak
     assert not any(r.url.path.endswith("/cancel") for r in api.requests)
 
 
-def test_timeout_with_cancel_on_timeout_cancels(make_both: Callable[..., Both], api: FakeChalkAPI) -> None:
+def test_timeout_with_cancel_on_timeout_cancels(
+    make_client: Callable[..., ClientUnderTest], api: FakeChalkAPI
+) -> None:
     job = FakeJob(api, polls=100)
-    both = make_both(advance_clock=True)
+    both = make_client(fake_sleep=api.clock.advance)
     with pytest.raises(ChalkOfflineQueryTimeoutError) as caught:
         both("offline_query", output=["user.name"], wait=True, timeout=1, cancel_on_timeout=True)
     assert caught.value.cancelled
@@ -424,9 +408,9 @@ def test_timeout_with_cancel_on_timeout_cancels(make_both: Callable[..., Both], 
 
 
 def test_5xx_and_connection_errors_while_polling_are_retried(
-    make_both: Callable[..., Both], api: FakeChalkAPI, job: FakeJob
+    make_client: Callable[..., ClientUnderTest], api: FakeChalkAPI, job: FakeJob
 ) -> None:
-    both = make_both(max_retries=1)
+    both = make_client(max_retries=1)
     query = both("offline_query", output=["user.name"])
     # Two failed polls in a row (each: the attempt and its one retry), then the job goes on.
     api.queue(
@@ -436,42 +420,38 @@ def test_5xx_and_connection_errors_while_polling_are_retried(
         answer(500),
         answer(502),
     )
-    run(both, query.wait())
+    both.run(query.wait())
     assert query.finished
     assert job.polls == 3
 
 
 def test_polling_gives_up_after_many_failures_in_a_row(
-    make_both: Callable[..., Both], api: FakeChalkAPI, job: FakeJob
+    make_client: Callable[..., ClientUnderTest], api: FakeChalkAPI, job: FakeJob
 ) -> None:
-    both = make_both(max_retries=0)
+    both = make_client(max_retries=0)
     query = both("offline_query", output=["user.name"])
     api.queue("/v4/offline_query/status", *[answer(500) for _ in range(MAX_POLL_FAILURES)])
     with pytest.raises(ChalkServerError):
-        run(both, query.wait())
+        both.run(query.wait())
     polls = [r for r in api.requests if r.url.path == "/v4/offline_query/status"]
     assert len(polls) == MAX_POLL_FAILURES
 
 
-def test_a_4xx_while_polling_is_not_retried(
-    make_both: Callable[..., Both], api: FakeChalkAPI, job: FakeJob
-) -> None:
-    both = make_both()
-    query = both("offline_query", output=["user.name"])
+def test_a_4xx_while_polling_is_not_retried(client: ClientUnderTest, api: FakeChalkAPI, job: FakeJob) -> None:
+    query = client("offline_query", output=["user.name"])
     api.queue("/v4/offline_query/status", answer(404, {"detail": "no such job"}))
     with pytest.raises(Exception, match="404") as caught:
-        run(both, query.wait())
+        client.run(query.wait())
     assert type(caught.value).__name__ == "ChalkNotFoundError"
 
 
 # -- progress -------------------------------------------------------------------------------------
 
 
-def test_on_progress_sees_each_change_and_the_end(make_both: Callable[..., Both], api: FakeChalkAPI) -> None:
+def test_on_progress_sees_each_change_and_the_end(client: ClientUnderTest, api: FakeChalkAPI) -> None:
     FakeJob(api, polls=4)
-    both = make_both()
     seen: list[OfflineQueryStatus] = []
-    both("offline_query", output=["user.name"], wait=True, on_progress=seen.append)
+    client("offline_query", output=["user.name"], wait=True, on_progress=seen.append)
     assert [(s.status, s.fraction, s.rows) for s in seen] == [
         ("running", 0.25, 250),
         ("running", 0.5, 500),
@@ -481,17 +461,15 @@ def test_on_progress_sees_each_change_and_the_end(make_both: Callable[..., Both]
     assert [s.describe() for s in seen][-1] == "successful 100% (1000 rows)"
 
 
-def test_status_reports_progress(make_both: Callable[..., Both], api: FakeChalkAPI, job: FakeJob) -> None:
-    both = make_both()
-    query = both("offline_query", output=["user.name"])
-    assert run(both, query.status()) == OfflineQueryStatus("submitted", 0.0, 0)
+def test_status_reports_progress(client: ClientUnderTest, api: FakeChalkAPI, job: FakeJob) -> None:
+    query = client("offline_query", output=["user.name"])
+    assert client.run(query.status()) == OfflineQueryStatus("submitted", 0.0, 0)
 
 
-def test_async_progress_callback_may_be_a_coroutine(api: FakeChalkAPI, clock: Any) -> None:
+def test_async_progress_callback_may_be_a_coroutine(
+    api: FakeChalkAPI, client_factory: Callable[..., ClientUnderTest]
+) -> None:
     import asyncio
-
-    from chalk_client import AsyncChalkClient
-    from tests.conftest import client_kwargs
 
     FakeJob(api, polls=2)
     seen: list[str] = []
@@ -500,28 +478,17 @@ def test_async_progress_callback_may_be_a_coroutine(api: FakeChalkAPI, clock: An
         await asyncio.sleep(0)
         seen.append(status.status)
 
-    async def no_sleep(seconds: float) -> None:
-        return None
-
-    async def main() -> None:
-        async with AsyncChalkClient(
-            **client_kwargs(clock, transport=api.async_transport(), sleep=no_sleep)
-        ) as client:
-            await client.offline_query(output=["user.name"], wait=True, on_progress=on_progress)
-
-    asyncio.run(main())
+    client = client_factory("async", api=api, fake_sleep=True)
+    client("offline_query", output=["user.name"], wait=True, on_progress=on_progress)
     assert seen == ["running", "successful"]
 
 
-def test_get_offline_query_reattaches_by_id(
-    make_both: Callable[..., Both], api: FakeChalkAPI, job: FakeJob
-) -> None:
-    both = make_both()
-    query = both("get_offline_query", JOB)
+def test_get_offline_query_reattaches_by_id(client: ClientUnderTest, api: FakeChalkAPI, job: FakeJob) -> None:
+    query = client("get_offline_query", JOB)
     assert (query.job_id, query.dataset_name) == (JOB, "training")
-    assert run(both, query.wait()).finished
+    assert client.run(query.wait()).finished
     with pytest.raises(Exception, match="404"):
-        both("get_offline_query", "job-unknown")
+        client("get_offline_query", "job-unknown")
 
 
 # -- downloads ------------------------------------------------------------------------------------
@@ -532,11 +499,10 @@ def files_in(directory: Path) -> list[str]:
 
 
 def test_download_writes_every_file_and_sends_no_token(
-    make_both: Callable[..., Both], api: FakeChalkAPI, job: FakeJob, tmp_path: Path
+    client: ClientUnderTest, api: FakeChalkAPI, job: FakeJob, tmp_path: Path
 ) -> None:
-    both = make_both()
-    query = both("offline_query", output=["user.name"])
-    paths = run(both, query.download(tmp_path / "out"))
+    query = client("offline_query", output=["user.name"])
+    paths = client.run(query.download(tmp_path / "out"))
     assert [p.name for p in paths] == [f"{JOB}-00000.parquet", f"{JOB}-00001.parquet"]
     assert [p.read_bytes() for p in paths] == job.files
     assert files_in(tmp_path / "out") == [p.name for p in paths]  # nothing else: no temporary files
@@ -545,25 +511,23 @@ def test_download_writes_every_file_and_sends_no_token(
 
 
 def test_a_cut_mid_file_is_retried_and_leaves_nothing_behind(
-    make_both: Callable[..., Both], api: FakeChalkAPI, job: FakeJob, tmp_path: Path
+    client: ClientUnderTest, api: FakeChalkAPI, job: FakeJob, tmp_path: Path
 ) -> None:
     job.storage_script = {1: ["cut", "short"]}
-    both = make_both()
-    query = both("offline_query", output=["user.name"], wait=True)
-    paths = run(both, query.download(tmp_path))
+    query = client("offline_query", output=["user.name"], wait=True)
+    paths = client.run(query.download(tmp_path))
     assert [p.read_bytes() for p in paths] == job.files
     assert files_in(tmp_path) == [p.name for p in paths]
-    assert len(both.sleeps) >= 2  # the two retries waited
+    assert len(client.sleeps) >= 2  # the two retries waited
 
 
 def test_a_download_that_keeps_failing_leaves_no_file_at_all(
-    make_both: Callable[..., Both], api: FakeChalkAPI, job: FakeJob, tmp_path: Path
+    client: ClientUnderTest, api: FakeChalkAPI, job: FakeJob, tmp_path: Path
 ) -> None:
     job.storage_script = {1: ["cut", "cut", "cut"]}
-    both = make_both()
-    query = both("offline_query", output=["user.name"], wait=True)
+    query = client("offline_query", output=["user.name"], wait=True)
     with pytest.raises(ChalkDownloadError) as caught:
-        run(both, query.download(tmp_path))
+        client.run(query.download(tmp_path))
     error = caught.value
     assert error.attempts == 3
     assert error.status_code is None
@@ -575,12 +539,11 @@ def test_a_download_that_keeps_failing_leaves_no_file_at_all(
 
 
 def test_an_expired_url_is_refreshed_once(
-    make_both: Callable[..., Both], api: FakeChalkAPI, job: FakeJob, tmp_path: Path
+    client: ClientUnderTest, api: FakeChalkAPI, job: FakeJob, tmp_path: Path
 ) -> None:
     job.storage_script = {0: ["403"]}
-    both = make_both()
-    query = both("offline_query", output=["user.name"], wait=True)
-    paths = run(both, query.download(tmp_path))
+    query = client("offline_query", output=["user.name"], wait=True)
+    paths = client.run(query.download(tmp_path))
     assert [p.read_bytes() for p in paths] == job.files
     # The first file's URL (generation 1) was refused; both files then came from fresh URLs.
     assert [r.url.params["gen"] for r in job.storage_requests] == ["1", "2", "2"]
@@ -588,13 +551,12 @@ def test_an_expired_url_is_refreshed_once(
 
 
 def test_a_storage_status_that_is_not_retryable_raises_at_once(
-    make_both: Callable[..., Both], api: FakeChalkAPI, job: FakeJob, tmp_path: Path
+    client: ClientUnderTest, api: FakeChalkAPI, job: FakeJob, tmp_path: Path
 ) -> None:
     job.storage_script = {0: ["403", "403"]}
-    both = make_both()
-    query = both("offline_query", output=["user.name"], wait=True)
+    query = client("offline_query", output=["user.name"], wait=True)
     with pytest.raises(ChalkDownloadError, match="answered 403") as caught:
-        run(both, query.download(tmp_path))
+        client.run(query.download(tmp_path))
     assert caught.value.status_code == 403
     assert files_in(tmp_path) == []
 
@@ -602,7 +564,7 @@ def test_a_storage_status_that_is_not_retryable_raises_at_once(
 # -- tables ---------------------------------------------------------------------------------------
 
 
-def test_tables_read_every_file(make_both: Callable[..., Both], api: FakeChalkAPI) -> None:
+def test_tables_read_every_file(client: ClientUnderTest, api: FakeChalkAPI) -> None:
     job = FakeJob(
         api,
         files=[
@@ -610,12 +572,11 @@ def test_tables_read_every_file(make_both: Callable[..., Both], api: FakeChalkAP
             parquet_bytes({"user.id": [3], "user.name": ["Grace"]}),
         ],
     )
-    both = make_both()
-    query = both("offline_query", output=["user.name"])
-    table = run(both, query.to_arrow())
+    query = client("offline_query", output=["user.name"])
+    table = client.run(query.to_arrow())
     assert table.to_pydict() == {"user.id": [1, 2, 3], "user.name": ["Ada", "Alan", "Grace"]}
-    assert run(both, query.to_pandas())["user.name"].tolist() == ["Ada", "Alan", "Grace"]
-    assert run(both, query.to_polars())["user.id"].to_list() == [1, 2, 3]
+    assert client.run(query.to_pandas())["user.name"].tolist() == ["Ada", "Alan", "Grace"]
+    assert client.run(query.to_polars())["user.id"].to_list() == [1, 2, 3]
     assert job.polls == 3  # waited once; the handle remembers the finished state
 
 
@@ -629,7 +590,7 @@ def test_tables_read_every_file(make_both: Callable[..., Both], api: FakeChalkAP
     ],
 )
 def test_the_missing_extra_is_named(
-    make_both: Callable[..., Both],
+    client: ClientUnderTest,
     api: FakeChalkAPI,
     job: FakeJob,
     monkeypatch: pytest.MonkeyPatch,
@@ -637,11 +598,10 @@ def test_the_missing_extra_is_named(
     method: str,
     extra: str,
 ) -> None:
-    both = make_both()
-    query = both("offline_query", output=["user.name"])
+    query = client("offline_query", output=["user.name"])
     monkeypatch.setitem(sys.modules, hidden, None)  # import now raises ImportError
     with pytest.raises(ChalkMissingDependencyError) as caught:
-        run(both, getattr(query, method)())
+        client.run(getattr(query, method)())
     assert isinstance(caught.value, ImportError)
     assert f"pip install 'chalk-client[{extra}]'" in str(caught.value)
     assert hidden in str(caught.value)

@@ -26,7 +26,7 @@ from chalk_client.testing import FAILING_USER_ID, ChalkServer, OfflineJobRecord,
 from chalk_client.testing._auth import rfc3339
 from chalk_client.testing._http import App, Request, Response, Router
 from tests.conftest import ServerClock
-from tests.test_server_data import auth, error_of, token_body
+from tests.testing.test_server_data import auth, error_of, token_body
 
 SUBMIT_PATH = "/v4/offline_query"
 STATUS_PATH = "/v4/offline_query/status"

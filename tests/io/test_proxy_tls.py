@@ -24,32 +24,19 @@ from chalk_client import (
 )
 from chalk_client._core.network import ProxyPlan, mask_url, resolve_network
 from chalk_client.testing import ChalkServer
-from tests.fake_api import Both
+from tests.conftest import ClientUnderTest
 from tests.forward_proxy import ForwardProxy
 from tests.tls import TLSFiles
 
 
-@pytest.fixture(params=["sync", "async"])
-def make(request: pytest.FixtureRequest) -> Iterator[Callable[..., Both]]:
-    """Builds the client under test (sync or async) for a server; closed after the test.
+@pytest.fixture
+def client_options() -> dict[str, Any]:
+    """Each test names its server: ``make_client(server=...)``.
 
-    Tests name it last, so it is set up after their servers and torn down before them: a client
-    closes its connections before the server it talks to stops.
+    Tests name `make_client` last, so it is set up after their servers and torn down before them: a
+    client closes its connections before the server it talks to stops.
     """
-    made: list[Both] = []
-
-    def build(server: ChalkServer, **extra: Any) -> Both:
-        kind = ChalkClient if request.param == "sync" else AsyncChalkClient
-        client = kind(
-            client_id=server.client_id, client_secret=server.client_secret, api_server=server.url, **extra
-        )
-        both = Both(request.param, client, [])
-        made.append(both)
-        return both
-
-    yield build
-    for both in made:
-        both.close()
+    return {}
 
 
 @pytest.fixture
@@ -58,7 +45,7 @@ def server() -> Iterator[ChalkServer]:
         yield running
 
 
-def ask(client: Both) -> Any:
+def ask(client: ClientUnderTest) -> Any:
     return client("query", {"user.id": 1}, ["user.name"]).get_value("user.name")
 
 
@@ -77,10 +64,10 @@ def test_calls_go_through_the_proxy_the_environment_names(
     forward_proxy: ForwardProxy,
     monkeypatch: pytest.MonkeyPatch,
     variable: str,
-    make: Callable[..., Both],
+    make_client: Callable[..., ClientUnderTest],
 ) -> None:
     monkeypatch.setenv(variable, forward_proxy.url)
-    client = make(server)
+    client = make_client(server=server)
     assert ask(client) == "Ada Lovelace"
     relayed = forward_proxy.requests
     assert ("POST", server.url + "/v1/oauth/token") in relayed
@@ -91,11 +78,11 @@ def test_proxy_argument_overrides_the_environment(
     server: ChalkServer,
     forward_proxy: ForwardProxy,
     monkeypatch: pytest.MonkeyPatch,
-    make: Callable[..., Both],
+    make_client: Callable[..., ClientUnderTest],
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{dead_port()}")  # would fail if used
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # proxy= ignores NO_PROXY, as httpx's does
-    client = make(server, proxy=forward_proxy.url)
+    client = make_client(server=server, proxy=forward_proxy.url)
     assert ask(client) == "Ada Lovelace"
     assert len(forward_proxy.requests) == 2
 
@@ -106,7 +93,7 @@ def test_no_proxy_and_trust_env_false_go_direct(
     forward_proxy: ForwardProxy,
     monkeypatch: pytest.MonkeyPatch,
     how: str,
-    make: Callable[..., Both],
+    make_client: Callable[..., ClientUnderTest],
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", forward_proxy.url)
     extra: dict[str, Any] = {}
@@ -114,34 +101,34 @@ def test_no_proxy_and_trust_env_false_go_direct(
         monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
     else:
         extra["trust_env"] = False
-    client = make(server, **extra)
+    client = make_client(server=server, **extra)
     assert ask(client) == "Ada Lovelace"
     assert forward_proxy.requests == []
     assert forward_proxy.connections == 0
 
 
 def test_a_proxy_that_is_down_fails_the_call_and_nothing_goes_direct(
-    server: ChalkServer, monkeypatch: pytest.MonkeyPatch, make: Callable[..., Both]
+    server: ChalkServer, monkeypatch: pytest.MonkeyPatch, make_client: Callable[..., ClientUnderTest]
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{dead_port()}")
-    client = make(server, token_retries=0)
+    client = make_client(server=server, token_retries=0)
     with pytest.raises(ChalkConnectionError):
         ask(client)
     assert server.token_exchanges == 0
 
 
 def test_an_authenticated_proxy_gets_its_credentials_and_they_are_never_shown(
-    server: ChalkServer, caplog: pytest.LogCaptureFixture, make: Callable[..., Both]
+    server: ChalkServer, caplog: pytest.LogCaptureFixture, make_client: Callable[..., ClientUnderTest]
 ) -> None:
     password = "pr0xy-pa55-never-print-me"
     with ForwardProxy(auth=("proxy-user", password)) as proxy:
         url = proxy.url.replace("http://", f"http://proxy-user:{password}@")
-        client = make(server, proxy=url)
+        client = make_client(server=server, proxy=url)
         with caplog.at_level("DEBUG"):
             assert ask(client) == "Ada Lovelace"
         assert all(record.authorized for record in proxy.records)
         shown = repr(client.client) + repr(client.client._network) + caplog.text
-        wrong = make(server, proxy=url.replace(password, password + "-wrong"), token_retries=0)
+        wrong = make_client(server=server, proxy=url.replace(password, password + "-wrong"), token_retries=0)
         with pytest.raises((ChalkAPIStatusError, ChalkConnectionError)) as caught:  # 407
             ask(wrong)
     shown += str(caught.value) + repr(caught.value)
@@ -271,26 +258,29 @@ def test_no_proxy_takes_networks_and_ports_too() -> None:
 
 
 def test_verify_with_the_ca_bundle_passes(
-    https_server: ChalkServer, tls_files: TLSFiles, make: Callable[..., Both]
+    https_server: ChalkServer, tls_files: TLSFiles, make_client: Callable[..., ClientUnderTest]
 ) -> None:
     assert https_server.url.startswith("https://")
-    assert ask(make(https_server, verify=str(tls_files.ca))) == "Ada Lovelace"
+    assert ask(make_client(server=https_server, verify=str(tls_files.ca))) == "Ada Lovelace"
 
 
 def test_ssl_cert_file_is_honoured_under_trust_env(
-    https_server: ChalkServer, tls_files: TLSFiles, monkeypatch: pytest.MonkeyPatch, make: Callable[..., Both]
+    https_server: ChalkServer,
+    tls_files: TLSFiles,
+    monkeypatch: pytest.MonkeyPatch,
+    make_client: Callable[..., ClientUnderTest],
 ) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(tls_files.ca))
-    assert ask(make(https_server)) == "Ada Lovelace"
+    assert ask(make_client(server=https_server)) == "Ada Lovelace"
     # trust_env=False ignores it: the default bundle does not know the test CA.
     with pytest.raises(ChalkConnectionError, match="verification failed"):
-        ask(make(https_server, trust_env=False))
+        ask(make_client(server=https_server, trust_env=False))
 
 
 def test_an_untrusted_certificate_fails_at_once_with_a_message_naming_verify(
-    https_server: ChalkServer, make: Callable[..., Both]
+    https_server: ChalkServer, make_client: Callable[..., ClientUnderTest]
 ) -> None:
-    client = make(https_server)
+    client = make_client(server=https_server)
     with pytest.raises(ChalkConnectionError) as caught:
         ask(client)
     message = str(caught.value)
@@ -305,31 +295,31 @@ def test_https_through_the_proxy_tunnels_with_connect(
     tls_files: TLSFiles,
     forward_proxy: ForwardProxy,
     monkeypatch: pytest.MonkeyPatch,
-    make: Callable[..., Both],
+    make_client: Callable[..., ClientUnderTest],
 ) -> None:
     monkeypatch.setenv("HTTPS_PROXY", forward_proxy.url)
-    assert ask(make(https_server, verify=str(tls_files.ca))) == "Ada Lovelace"
+    assert ask(make_client(server=https_server, verify=str(tls_files.ca))) == "Ada Lovelace"
     methods = {method for method, _ in forward_proxy.requests}
     assert methods == {"CONNECT"}
 
 
 @pytest.mark.parametrize("form", ["pair", "combined"])
 def test_mtls_presents_the_client_certificate(
-    mtls_server: ChalkServer, tls_files: TLSFiles, form: str, make: Callable[..., Both]
+    mtls_server: ChalkServer, tls_files: TLSFiles, form: str, make_client: Callable[..., ClientUnderTest]
 ) -> None:
     cert: Any = (
         (str(tls_files.client_cert), str(tls_files.client_key))
         if form == "pair"
         else str(tls_files.client_combined)
     )
-    assert ask(make(mtls_server, verify=str(tls_files.ca), cert=cert)) == "Ada Lovelace"
+    assert ask(make_client(server=mtls_server, verify=str(tls_files.ca), cert=cert)) == "Ada Lovelace"
 
 
 def test_mtls_without_a_client_certificate_is_refused(
-    mtls_server: ChalkServer, tls_files: TLSFiles, make: Callable[..., Both]
+    mtls_server: ChalkServer, tls_files: TLSFiles, make_client: Callable[..., ClientUnderTest]
 ) -> None:
     with pytest.raises(ChalkConnectionError):
-        ask(make(mtls_server, verify=str(tls_files.ca), token_retries=0))
+        ask(make_client(server=mtls_server, verify=str(tls_files.ca), token_retries=0))
     assert mtls_server.token_exchanges == 0
 
 

@@ -18,11 +18,9 @@ import httpx
 import pytest
 
 from chalk_client import (
-    AsyncChalkClient,
     ChalkAPIStatusError,
     ChalkAuthenticationError,
     ChalkBadRequestError,
-    ChalkClient,
     ChalkConnectionError,
     ChalkInvalidResponseError,
     ChalkRateLimitError,
@@ -31,8 +29,7 @@ from chalk_client import (
     ChalkTimeoutError,
 )
 from chalk_client.testing import ChalkServer, Fault
-from tests.conftest import FakeClock, ServerClock
-from tests.fake_api import Both
+from tests.conftest import ClientUnderTest, FakeClock, ServerClock
 
 TOKEN_PATH = "/v1/oauth/token"
 QUERY_PATH = "/v1/query/online"
@@ -63,41 +60,13 @@ def clock() -> FakeClock:
     return FakeClock(wall=NOW)
 
 
-@pytest.fixture(params=["sync", "async"])
-def connect(
-    request: pytest.FixtureRequest, server: ChalkServer, clock: FakeClock
-) -> Iterator[Callable[..., Both]]:
-    """Builds the client under test on `server`; its waits are recorded in ``both.sleeps``."""
-    made: list[Both] = []
-
-    def make(**extra: Any) -> Both:
-        sleeps: list[float] = []
-        kwargs: dict[str, Any] = {
-            "client_id": server.client_id,
-            "client_secret": server.client_secret,
-            "api_server": server.url,
-            "clock": clock,
-            "rand": lambda: 0.0,
-        }
-        kwargs.update(extra)
-        if request.param == "sync":
-            client: Any = ChalkClient(sleep=sleeps.append, **kwargs)
-        else:
-
-            async def sleep(seconds: float) -> None:
-                sleeps.append(seconds)
-
-            client = AsyncChalkClient(sleep=sleep, **kwargs)
-        both = Both(request.param, client, sleeps)
-        made.append(both)
-        return both
-
-    yield make
-    for both in made:
-        both.close()
+@pytest.fixture
+def client_options(server: ChalkServer, clock: FakeClock) -> dict[str, Any]:
+    """The client under test on `server`; its waits are recorded in ``client.sleeps``."""
+    return {"server": server, "clock": clock, "rand": lambda: 0.0, "fake_sleep": True}
 
 
-def ask(client: Both, user_id: int = 1) -> Any:
+def ask(client: ClientUnderTest, user_id: int = 1) -> Any:
     return client("query", {"user.id": user_id}, ["user.name"])
 
 
@@ -134,9 +103,9 @@ TOKEN_ENDPOINT_DOWN = {
 
 @pytest.mark.parametrize("how", list(TOKEN_ENDPOINT_DOWN))
 def test_token_endpoint_down_while_the_token_is_valid_reaches_no_caller(
-    connect: Any, server: ChalkServer, clock: FakeClock, how: str
+    make_client: Callable[..., ClientUnderTest], server: ChalkServer, clock: FakeClock, how: str
 ) -> None:
-    client = connect(refresh_buffer=60, token_timeout=0.2)
+    client = make_client(refresh_buffer=60, token_timeout=0.2)
     assert ask(client).get_value("user.name") == "Ada Lovelace"
     exchanges = server.token_exchanges
     down = server.faults.add(TOKEN_ENDPOINT_DOWN[how]())
@@ -169,10 +138,11 @@ def test_token_endpoint_down_while_the_token_is_valid_reaches_no_caller(
     assert all(r.status == 200 for r in records(server, QUERY_PATH)[-40:])
 
 
-def test_token_endpoint_down_without_a_token_is_a_typed_error(connect: Any, server: ChalkServer) -> None:
+def test_token_endpoint_down_without_a_token_is_a_typed_error(
+    client: ClientUnderTest, server: ChalkServer
+) -> None:
     server.clear_requests()
     server.faults.token_endpoint_down()
-    client = connect()
     with pytest.raises(ChalkServerError) as caught:
         ask(client)
     assert_typed(caught.value, TOKEN_PATH, 503)
@@ -195,9 +165,9 @@ TOKEN_BLIPS = {
 
 @pytest.mark.parametrize("how", list(TOKEN_BLIPS))
 def test_one_blip_of_the_token_endpoint_reaches_no_caller(
-    connect: Any, server: ChalkServer, how: str
+    make_client: Callable[..., ClientUnderTest], server: ChalkServer, how: str
 ) -> None:
-    client = connect(token_timeout=0.2)
+    client = make_client(token_timeout=0.2)
     blip = server.faults.add(TOKEN_BLIPS[how]())
     # From cold, 16 callers wait on one exchange; its first attempt fails, its second succeeds.
     assert names(client.many(16, "query", {"user.id": 2}, ["user.name"])) == ["Alan Turing"] * 16
@@ -213,11 +183,10 @@ def test_one_blip_of_the_token_endpoint_reaches_no_caller(
     [(400, ChalkBadRequestError), (401, ChalkAuthenticationError), (403, ChalkAuthenticationError)],
 )
 def test_rejected_credentials_are_never_retried(
-    connect: Any, server: ChalkServer, status: int, error: type[Exception]
+    client: ClientUnderTest, server: ChalkServer, status: int, error: type[Exception]
 ) -> None:
     server.clear_requests()
     server.faults.add(Fault.status(TOKEN_PATH, status, count=None))
-    client = connect()
     with pytest.raises(error) as caught:
         ask(client)
     assert caught.value.attempts == 1
@@ -225,10 +194,12 @@ def test_rejected_credentials_are_never_retried(
     assert len(records(server, TOKEN_PATH)) == 1
 
 
-def test_token_retries_is_the_number_of_retries(connect: Any, server: ChalkServer) -> None:
+def test_token_retries_is_the_number_of_retries(
+    make_client: Callable[..., ClientUnderTest], server: ChalkServer
+) -> None:
     server.clear_requests()
     server.faults.token_endpoint_down()
-    client = connect(token_retries=0)
+    client = make_client(token_retries=0)
     with pytest.raises(ChalkServerError) as caught:
         ask(client)
     assert caught.value.attempts == 1
@@ -238,9 +209,8 @@ def test_token_retries_is_the_number_of_retries(connect: Any, server: ChalkServe
 
 @pytest.mark.parametrize("how", ["revoke_current_token", "revoke_token_fault"])
 def test_a_token_revoked_early_is_replaced_once_for_all_concurrent_callers(
-    connect: Any, server: ChalkServer, how: str
+    client: ClientUnderTest, server: ChalkServer, how: str
 ) -> None:
-    client = connect()
     assert ask(client).get_value("user.name") == "Ada Lovelace"
     exchanges = server.token_exchanges
     if how == "revoke_current_token":
@@ -256,8 +226,10 @@ def test_a_token_revoked_early_is_replaced_once_for_all_concurrent_callers(
 # -- status storms, rate limits, timeouts ------------------------------------------------------
 
 
-def test_a_5xx_storm_is_retried_a_bounded_number_of_times(connect: Any, server: ChalkServer) -> None:
-    client = connect(max_retries=3)
+def test_a_5xx_storm_is_retried_a_bounded_number_of_times(
+    make_client: Callable[..., ClientUnderTest], server: ChalkServer
+) -> None:
+    client = make_client(max_retries=3)
     ask(client)  # the token, before the storm
     server.clear_requests()
     server.faults.fail_next(QUERY_PATH, None, status=503)
@@ -271,24 +243,21 @@ def test_a_5xx_storm_is_retried_a_bounded_number_of_times(connect: Any, server: 
     assert [(r.status, r.fault) for r in records(server, QUERY_PATH)] == [(503, "status")] * 4
 
 
-def test_a_short_5xx_burst_heals_within_the_retries(connect: Any, server: ChalkServer) -> None:
-    client = connect()
+def test_a_short_5xx_burst_heals_within_the_retries(client: ClientUnderTest, server: ChalkServer) -> None:
     ask(client)
     server.faults.fail_next(QUERY_PATH, 2, status=502)
     assert ask(client).get_value("user.name") == "Ada Lovelace"
     assert client.sleeps == [0.5, 1.0]
 
 
-def test_429_with_retry_after_waits_as_asked(connect: Any, server: ChalkServer) -> None:
-    client = connect()
+def test_429_with_retry_after_waits_as_asked(client: ClientUnderTest, server: ChalkServer) -> None:
     ask(client)
     server.faults.rate_limit(QUERY_PATH, retry_after=2.5, count=2)
     assert ask(client).get_value("user.name") == "Ada Lovelace"
     assert client.sleeps == [2.5, 2.5]
 
 
-def test_429_asking_for_too_long_is_raised_at_once(connect: Any, server: ChalkServer) -> None:
-    client = connect()
+def test_429_asking_for_too_long_is_raised_at_once(client: ClientUnderTest, server: ChalkServer) -> None:
     ask(client)
     server.faults.rate_limit(QUERY_PATH, retry_after=120)
     with pytest.raises(ChalkRateLimitError) as caught:
@@ -298,8 +267,10 @@ def test_429_asking_for_too_long_is_raised_at_once(connect: Any, server: ChalkSe
     assert client.sleeps == []
 
 
-def test_a_delay_past_the_read_timeout_raises_the_timeout_error(connect: Any, server: ChalkServer) -> None:
-    client = connect(timeout=httpx.Timeout(5.0, read=0.2), max_retries=0)
+def test_a_delay_past_the_read_timeout_raises_the_timeout_error(
+    make_client: Callable[..., ClientUnderTest], server: ChalkServer
+) -> None:
+    client = make_client(timeout=httpx.Timeout(5.0, read=0.2), max_retries=0)
     ask(client)
     server.faults.delay(QUERY_PATH, 0.5)
     with pytest.raises(ChalkTimeoutError) as caught:
@@ -309,8 +280,10 @@ def test_a_delay_past_the_read_timeout_raises_the_timeout_error(connect: Any, se
     assert "timeout" in str(caught.value)
 
 
-def test_a_slow_answer_is_retried_and_the_retry_succeeds(connect: Any, server: ChalkServer) -> None:
-    client = connect(timeout=httpx.Timeout(5.0, read=0.2), max_retries=1)
+def test_a_slow_answer_is_retried_and_the_retry_succeeds(
+    make_client: Callable[..., ClientUnderTest], server: ChalkServer
+) -> None:
+    client = make_client(timeout=httpx.Timeout(5.0, read=0.2), max_retries=1)
     ask(client)
     server.faults.delay(QUERY_PATH, 0.5, count=1)
     assert ask(client).get_value("user.name") == "Ada Lovelace"
@@ -320,8 +293,10 @@ def test_a_slow_answer_is_retried_and_the_retry_succeeds(connect: Any, server: C
 # -- dropped connections and malformed answers -------------------------------------------------
 
 
-def test_dropped_connections_are_retried_then_a_connection_error(connect: Any, server: ChalkServer) -> None:
-    client = connect(max_retries=1)
+def test_dropped_connections_are_retried_then_a_connection_error(
+    make_client: Callable[..., ClientUnderTest], server: ChalkServer
+) -> None:
+    client = make_client(max_retries=1)
     ask(client)
     for when in ("before", "mid_body"):
         server.faults.clear()
@@ -335,8 +310,7 @@ def test_dropped_connections_are_retried_then_a_connection_error(connect: Any, s
         assert isinstance(err.__cause__, httpx.RemoteProtocolError)
 
 
-def test_one_dropped_connection_heals_with_a_retry(connect: Any, server: ChalkServer) -> None:
-    client = connect()
+def test_one_dropped_connection_heals_with_a_retry(client: ClientUnderTest, server: ChalkServer) -> None:
     ask(client)
     server.faults.drop(QUERY_PATH, "mid_body")
     assert ask(client).get_value("user.name") == "Ada Lovelace"
@@ -376,9 +350,8 @@ MALFORMED_QUERY_ANSWERS = [
 
 @pytest.mark.parametrize(("fault", "error", "status", "says"), MALFORMED_QUERY_ANSWERS)
 def test_malformed_query_answers_are_typed_errors(
-    connect: Any, server: ChalkServer, fault: Fault, error: type[Exception], status: int, says: str
+    client: ClientUnderTest, server: ChalkServer, fault: Fault, error: type[Exception], status: int, says: str
 ) -> None:
-    client = connect()
     ask(client)
     server.faults.add(fault)
     with pytest.raises(error) as caught:
@@ -387,8 +360,9 @@ def test_malformed_query_answers_are_typed_errors(
     assert says in str(caught.value)
 
 
-def test_an_unknown_error_code_in_a_200_answer_is_kept_not_raised(connect: Any, server: ChalkServer) -> None:
-    client = connect()
+def test_an_unknown_error_code_in_a_200_answer_is_kept_not_raised(
+    client: ClientUnderTest, server: ChalkServer
+) -> None:
     ask(client)
     server.faults.add(Fault.unknown_error_code(QUERY_PATH, 200, code="BRAND_NEW"))
     result = ask(client)
@@ -414,7 +388,7 @@ MALFORMED_TOKEN_ANSWERS = [
 
 @pytest.mark.parametrize(("fault", "error", "status"), MALFORMED_TOKEN_ANSWERS)
 def test_malformed_token_answers_are_typed_errors(
-    connect: Any,
+    client: ClientUnderTest,
     server: ChalkServer,
     clock: FakeClock,
     fault: Fault,
@@ -422,7 +396,6 @@ def test_malformed_token_answers_are_typed_errors(
     status: int | None,
 ) -> None:
     server.faults.add(fault)
-    client = connect()
     with pytest.raises(error) as caught:
         ask(client)
     assert_typed(caught.value, TOKEN_PATH, status)
@@ -441,8 +414,9 @@ def test_malformed_token_answers_are_typed_errors(
     ],
     ids=["missing-user", "invalid-json", "empty-body", "html-200"],
 )
-def test_malformed_api_answers_are_typed_errors(connect: Any, server: ChalkServer, fault: Fault) -> None:
-    client = connect()
+def test_malformed_api_answers_are_typed_errors(
+    client: ClientUnderTest, server: ChalkServer, fault: Fault
+) -> None:
     client("whoami")
     server.faults.add(fault)
     with pytest.raises(ChalkInvalidResponseError) as caught:
@@ -450,8 +424,7 @@ def test_malformed_api_answers_are_typed_errors(connect: Any, server: ChalkServe
     assert_typed(caught.value, "/v1/who-am-i", 200)
 
 
-def test_missing_run_fields_are_a_typed_error(connect: Any, server: ChalkServer) -> None:
-    client = connect()
+def test_missing_run_fields_are_a_typed_error(client: ClientUnderTest, server: ChalkServer) -> None:
     run = client("trigger_resolver_run", "resolvers.get_credit_score")
     server.faults.add(Fault.missing_fields("get_run_status"))
     with pytest.raises(ChalkInvalidResponseError) as caught:
@@ -462,14 +435,14 @@ def test_missing_run_fields_are_a_typed_error(connect: Any, server: ChalkServer)
 # -- uploads -----------------------------------------------------------------------------------
 
 
-def user_ids(client: Both, base: int) -> list[int]:
+def user_ids(client: ClientUnderTest, base: int) -> list[int]:
     return [base + (0 if client.kind == "sync" else 100), base + (1 if client.kind == "sync" else 101)]
 
 
 def test_an_upload_dropped_after_it_was_stored_is_not_written_twice(
-    connect: Any, server: ChalkServer
+    make_client: Callable[..., ClientUnderTest], server: ChalkServer
 ) -> None:
-    client = connect(max_retries=5)
+    client = make_client(max_retries=5)
     client("whoami")
     rows, uploads = server.rows_stored, server.upload_requests
     server.faults.drop(UPLOAD_PATH, "after_store", count=None)
@@ -485,8 +458,10 @@ def test_an_upload_dropped_after_it_was_stored_is_not_written_twice(
     assert client.sleeps == []
 
 
-def test_an_upload_cut_off_mid_answer_is_not_written_twice(connect: Any, server: ChalkServer) -> None:
-    client = connect(max_retries=5)
+def test_an_upload_cut_off_mid_answer_is_not_written_twice(
+    make_client: Callable[..., ClientUnderTest], server: ChalkServer
+) -> None:
+    client = make_client(max_retries=5)
     client("whoami")
     rows = server.rows_stored
     server.faults.drop(UPLOAD_PATH, "mid_body", count=None)
@@ -497,9 +472,9 @@ def test_an_upload_cut_off_mid_answer_is_not_written_twice(connect: Any, server:
 
 
 def test_an_upload_dropped_before_it_was_stored_says_it_may_not_have_happened(
-    connect: Any, server: ChalkServer
+    make_client: Callable[..., ClientUnderTest], server: ChalkServer
 ) -> None:
-    client = connect(max_retries=5)
+    client = make_client(max_retries=5)
     client("whoami")
     rows, uploads = server.rows_stored, server.upload_requests
     server.faults.drop(UPLOAD_PATH, "before", count=None)
@@ -511,8 +486,10 @@ def test_an_upload_dropped_before_it_was_stored_says_it_may_not_have_happened(
     assert (server.rows_stored, server.upload_requests) == (rows, uploads)
 
 
-def test_an_upload_answered_503_is_not_retried(connect: Any, server: ChalkServer) -> None:
-    client = connect(max_retries=5)
+def test_an_upload_answered_503_is_not_retried(
+    make_client: Callable[..., ClientUnderTest], server: ChalkServer
+) -> None:
+    client = make_client(max_retries=5)
     client("whoami")
     server.faults.fail_next(UPLOAD_PATH, None, status=503)
     with pytest.raises(ChalkServerError) as caught:
@@ -523,9 +500,8 @@ def test_an_upload_answered_503_is_not_retried(connect: Any, server: ChalkServer
 
 
 def test_an_upload_with_a_revoked_token_is_replayed_once_and_stored_once(
-    connect: Any, server: ChalkServer
+    client: ClientUnderTest, server: ChalkServer
 ) -> None:
-    client = connect()
     client("whoami")
     rows, exchanges = server.rows_stored, server.token_exchanges
     server.faults.revoke_current_token()
@@ -542,11 +518,10 @@ def test_an_upload_with_a_revoked_token_is_replayed_once_and_stored_once(
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 @pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
 def test_after_fork_parent_and_child_keep_their_own_connections_and_tokens(
-    connect: Any, server: ChalkServer
+    client: ClientUnderTest, server: ChalkServer
 ) -> None:
-    both = connect()
-    assert ask(both).get_value("user.name") == "Ada Lovelace"  # a token, and pooled connections
-    token = get_token(both)
+    assert ask(client).get_value("user.name") == "Ada Lovelace"  # a token, and pooled connections
+    token = get_token(client)
     exchanges = server.token_exchanges
     opened = server.faults.connections.opened
     read_end, write_end = os.pipe()
@@ -554,7 +529,7 @@ def test_after_fork_parent_and_child_keep_their_own_connections_and_tokens(
     if pid == 0:  # the child: report through the pipe, never return into pytest
         report: dict[str, Any] = {}
         try:
-            report = in_child(both, token.access_token)
+            report = in_child(client, token.access_token)
         except BaseException as exc:
             report = {"error": repr(exc)}
         finally:
@@ -573,17 +548,17 @@ def test_after_fork_parent_and_child_keep_their_own_connections_and_tokens(
     assert server.faults.connections.opened > opened  # the child opened connections of its own
     # The parent: its token is untouched, and its kept-alive connection still answers.
     opened = server.faults.connections.opened
-    assert ask(both, 3).get_value("user.name") == "Grace Hopper"
-    assert get_token(both).access_token == token.access_token
+    assert ask(client, 3).get_value("user.name") == "Grace Hopper"
+    assert get_token(client).access_token == token.access_token
     assert server.faults.connections.opened == opened
     assert server.token_exchanges == exchanges + 1
 
 
-def get_token(both: Both) -> Any:
+def get_token(both: ClientUnderTest) -> Any:
     return both("get_token")
 
 
-def in_child(both: Both, parent_token: str) -> dict[str, Any]:
+def in_child(both: ClientUnderTest, parent_token: str) -> dict[str, Any]:
     """What the forked child does: query, renew its token, query again (async: in a new loop)."""
     client = both.client
     if both.kind == "sync":
@@ -609,9 +584,11 @@ def in_child(both: Both, parent_token: str) -> dict[str, Any]:
     }
 
 
-def test_status_errors_are_api_status_errors(connect: Any, server: ChalkServer) -> None:
+def test_status_errors_are_api_status_errors(
+    make_client: Callable[..., ClientUnderTest], server: ChalkServer
+) -> None:
     """Sanity: every status error above is also a ChalkAPIStatusError with method and URL."""
-    client = connect(max_retries=0)
+    client = make_client(max_retries=0)
     ask(client)
     server.faults.fail_next(QUERY_PATH, status=504)
     with pytest.raises(ChalkAPIStatusError) as caught:

@@ -7,17 +7,17 @@ access tokens are replaced before anything is written (see `scrub_request` / `sc
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chalk_client import AsyncChalkClient, ChalkAuthenticationError, ChalkClient
+from chalk_client import ChalkAuthenticationError
 from chalk_client.testing import FAILING_USER_ID, seeded_user
+from tests.conftest import ClientUnderTest
 
 CASSETTES = Path(__file__).parent / "cassettes"
 RECORDED_CLIENT_ID = "recorded-client-id"
@@ -128,9 +128,9 @@ def target(recording: bool) -> Iterator[Target]:
         yield Target(server.url, server.client_secret)
 
 
-@pytest.fixture(params=["sync", "async"])
-def flavor(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+@pytest.fixture
+def client_options(target: Target) -> dict[str, Any]:
+    return target.kwargs()
 
 
 @pytest.fixture
@@ -148,21 +148,13 @@ def no_socket(recording: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
 
 
-def get_tokens(flavor: str, kwargs: dict[str, Any], times: int) -> list[Any]:
-    if flavor == "sync":
-        with ChalkClient(**kwargs) as client:
-            return [client.get_token() for _ in range(times)]
-
-    async def main() -> list[Any]:
-        async with AsyncChalkClient(**kwargs) as client:
-            return [await client.get_token() for _ in range(times)]
-
-    return asyncio.run(main())
+def get_tokens(client: ClientUnderTest, times: int) -> list[Any]:
+    return [client("get_token") for _ in range(times)]
 
 
 @pytest.mark.vcr
-def test_exchange(flavor: str, target: Target, vcr: Any, recording: bool) -> None:
-    (token,) = get_tokens(flavor, target.kwargs(), 1)
+def test_exchange(client: ClientUnderTest, vcr: Any, recording: bool) -> None:
+    (token,) = get_tokens(client, 1)
     assert token.token_type == "Bearer"
     assert token.primary_environment in token.environment_id_to_name
     assert set(token.engines) == set(token.environment_id_to_name)
@@ -172,8 +164,8 @@ def test_exchange(flavor: str, target: Target, vcr: Any, recording: bool) -> Non
 
 
 @pytest.mark.vcr
-def test_second_call_is_cached(flavor: str, target: Target, vcr: Any, recording: bool) -> None:
-    first, second = get_tokens(flavor, target.kwargs(), 2)
+def test_second_call_is_cached(client: ClientUnderTest, vcr: Any, recording: bool) -> None:
+    first, second = get_tokens(client, 2)
     assert second is first
     # The cassette holds one exchange and repeats are off: a second POST would fail this test.
     assert len(vcr.requests) == 1
@@ -182,58 +174,33 @@ def test_second_call_is_cached(flavor: str, target: Target, vcr: Any, recording:
 
 
 @pytest.mark.vcr
-def test_rejected_credentials(flavor: str, target: Target, vcr: Any) -> None:
+def test_rejected_credentials(make_client: Callable[..., ClientUnderTest], vcr: Any) -> None:
     with pytest.raises(ChalkAuthenticationError) as info:
-        get_tokens(flavor, target.kwargs(secret="wrong-secret-for-the-cassette"), 1)
+        get_tokens(make_client(client_secret="wrong-secret-for-the-cassette"), 1)
     assert info.value.status_code == 401
     assert info.value.trace
     assert "wrong-secret" not in str(info.value)
     assert len(vcr.requests) == 1
 
 
-def run_data_plane(flavor: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+def run_data_plane(client: ClientUnderTest) -> dict[str, Any]:
     """Every data-plane endpoint once (and the query twice around an upload), on one client."""
-    user_id = 9001 if flavor == "sync" else 9002
-
-    def calls(client: Any) -> Iterator[tuple[str, Any]]:
-        yield "whoami", client.whoami()
-        yield "ada", client.query({"user.id": 1}, ["user.name", "user.age", "user.credit_score"])
-        yield "failing", client.query({"user.id": FAILING_USER_ID}, ["user.credit_score"])
-        yield "upload", client.upload_features({"user.id": [user_id], "user.name": ["Recorded Name"]})
-        yield "uploaded", client.query({"user.id": user_id}, ["user.name"])
-        run = client.trigger_resolver_run("resolvers.get_user_name", idempotency_key=f"cassette-{flavor}")
-        yield "run", run
-        yield "status", client.get_run_status(run.id)
-
-    if flavor == "sync":
-        with ChalkClient(**kwargs) as client:
-            return dict(calls(client))
-
-    async def main() -> dict[str, Any]:
-        async with AsyncChalkClient(**kwargs) as client:
-            results: dict[str, Any] = {"whoami": await client.whoami()}
-            results["ada"] = await client.query(
-                {"user.id": 1}, ["user.name", "user.age", "user.credit_score"]
-            )
-            results["failing"] = await client.query({"user.id": FAILING_USER_ID}, ["user.credit_score"])
-            results["upload"] = await client.upload_features(
-                {"user.id": [user_id], "user.name": ["Recorded Name"]}
-            )
-            results["uploaded"] = await client.query({"user.id": user_id}, ["user.name"])
-            run = await client.trigger_resolver_run(
-                "resolvers.get_user_name", idempotency_key=f"cassette-{flavor}"
-            )
-            results["run"] = run
-            results["status"] = await client.get_run_status(run.id)
-            return results
-
-    return asyncio.run(main())
+    user_id = 9001 if client.kind == "sync" else 9002
+    results: dict[str, Any] = {"whoami": client("whoami")}
+    results["ada"] = client("query", {"user.id": 1}, ["user.name", "user.age", "user.credit_score"])
+    results["failing"] = client("query", {"user.id": FAILING_USER_ID}, ["user.credit_score"])
+    results["upload"] = client("upload_features", {"user.id": [user_id], "user.name": ["Recorded Name"]})
+    results["uploaded"] = client("query", {"user.id": user_id}, ["user.name"])
+    run = client("trigger_resolver_run", "resolvers.get_user_name", idempotency_key=f"cassette-{client.kind}")
+    results["run"] = run
+    results["status"] = client("get_run_status", run.id)
+    return results
 
 
 @pytest.mark.vcr
 @pytest.mark.usefixtures("no_socket")
-def test_data_plane(flavor: str, target: Target, vcr: Any, recording: bool) -> None:
-    results = run_data_plane(flavor, target.kwargs())
+def test_data_plane(client: ClientUnderTest, vcr: Any, recording: bool) -> None:
+    results = run_data_plane(client)
     assert results["whoami"].user == RECORDED_CLIENT_ID
     assert results["ada"].to_dict() == {
         name: seeded_user(1)[name]  # type: ignore[index]
@@ -242,7 +209,7 @@ def test_data_plane(flavor: str, target: Target, vcr: Any, recording: bool) -> N
     assert results["failing"].get("user.credit_score").error.code == "RESOLVER_FAILED"
     assert results["upload"].rows == 1
     assert results["uploaded"].get_value("user.name") == "Recorded Name"
-    assert results["run"].idempotency_key == f"cassette-{flavor}"
+    assert results["run"].idempotency_key == f"cassette-{client.kind}"
     assert results["status"].id == results["run"].id
     paths = [r.path for r in vcr.requests]
     assert paths == [
@@ -264,37 +231,27 @@ def test_data_plane(flavor: str, target: Target, vcr: Any, recording: bool) -> N
         assert vcr.play_count == len(paths)
 
 
-def run_offline(flavor: str, kwargs: dict[str, Any], directory: Path) -> tuple[Any, list[Any], list[Path]]:
+def run_offline(client: ClientUnderTest, directory: Path) -> tuple[Any, list[Any], list[Path]]:
     """An offline query waited for with progress, then its files downloaded."""
     seen: list[Any] = []
     inputs = {"user.id": [1, 2, FAILING_USER_ID]}
     outputs = ["user.name", "user.credit_score"]
-    if flavor == "sync":
-        with ChalkClient(**kwargs) as client:
-            job = client.offline_query(
-                inputs, outputs, dataset_name="cassette", wait=True, on_progress=seen.append
-            )
-            return job, seen, job.download(directory)
-
-    async def main() -> tuple[Any, list[Any], list[Path]]:
-        async with AsyncChalkClient(**kwargs) as client:
-            job = await client.offline_query(
-                inputs, outputs, dataset_name="cassette", wait=True, on_progress=seen.append
-            )
-            return job, seen, await job.download(directory)
-
-    return asyncio.run(main())
+    job = client(
+        "offline_query", inputs, outputs, dataset_name="cassette", wait=True, on_progress=seen.append
+    )
+    return job, seen, client.run(job.download(directory))
 
 
 @pytest.mark.vcr
 @pytest.mark.usefixtures("no_socket")
-def test_offline_query(flavor: str, target: Target, vcr: Any, recording: bool, tmp_path: Path) -> None:
+def test_offline_query(
+    make_client: Callable[..., ClientUnderTest], vcr: Any, recording: bool, tmp_path: Path
+) -> None:
     import pyarrow.parquet as pq
 
-    kwargs = target.kwargs()
-    if not recording:  # the recorded polls already say when the job finished: no need to wait
-        kwargs["sleep"] = (lambda seconds: None) if flavor == "sync" else _no_sleep
-    job, seen, paths = run_offline(flavor, kwargs, tmp_path)
+    # On replay the recorded polls already say when the job finished: no need to wait.
+    client = make_client(fake_sleep=not recording)
+    job, seen, paths = run_offline(client, tmp_path)
     rows = pq.read_table(paths[0]).to_pylist()
     assert [r["user.name"] for r in rows] == [seeded_user(n)["user.name"] for n in (1, 2, FAILING_USER_ID)]  # type: ignore[index]
     assert rows[2]["user.credit_score"] is None
@@ -311,13 +268,9 @@ def test_offline_query(flavor: str, target: Target, vcr: Any, recording: bool, t
         assert job.job_id
 
 
-async def _no_sleep(seconds: float) -> None:
-    return None
-
-
 def test_every_test_here_has_its_cassette() -> None:
     expected = {
-        f"{name}[{flavor}].yaml"
+        f"{name}[{kind}].yaml"
         for name in (
             "test_exchange",
             "test_second_call_is_cached",
@@ -325,7 +278,7 @@ def test_every_test_here_has_its_cassette() -> None:
             "test_data_plane",
             "test_offline_query",
         )
-        for flavor in ("sync", "async")
+        for kind in ("sync", "async")
     }
     present = {p.name for p in (CASSETTES / "test_cassettes").glob("*.yaml")}
     assert expected <= present, f"missing cassettes (run scripts/record): {sorted(expected - present)}"

@@ -16,7 +16,6 @@ the marker is removed.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 from collections.abc import Callable
@@ -29,7 +28,6 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from chalk_client import (
-    AsyncChalkClient,
     ChalkAPIStatusError,
     ChalkAuthenticationError,
     ChalkBadRequestError,
@@ -50,7 +48,7 @@ from chalk_client import (
     Token,
     UploadResult,
 )
-from tests.conftest import SECRET, TOKEN_PREFIX, FakeClock, client_kwargs
+from tests.conftest import SECRET, TOKEN_PREFIX, FakeClock, build_client, client_kwargs
 from tests.fake_api import ENGINE, FakeChalkAPI
 from tests.property_strategies import (
     A_JWT,
@@ -545,16 +543,8 @@ def _run_query(kind: str, answer: Callable[[httpx.Request], httpx.Response]) -> 
     """One query on a fresh sync or async client whose engine answers with `answer`."""
     api = FakeChalkAPI(FakeClock())
     api.queue(QUERY, answer)
-    if kind == "sync":
-        with ChalkClient(**client_kwargs(api.clock, transport=api.transport())) as client:
-            return client.query({"user.id": 1}, ["user.name", "user.age"], include_meta=True)
-
-    async def main() -> OnlineQueryResult:
-        kwargs = client_kwargs(api.clock, transport=api.async_transport())
-        async with AsyncChalkClient(**kwargs) as client:
-            return await client.query({"user.id": 1}, ["user.name", "user.age"], include_meta=True)
-
-    return asyncio.run(main())
+    with build_client(kind, api=api) as client:
+        return client("query", {"user.id": 1}, ["user.name", "user.age"], include_meta=True)
 
 
 def _query_property(kind: str, body: bytes, trace: str | None, probe: str) -> None:

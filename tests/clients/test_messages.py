@@ -6,12 +6,14 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from chalk_client import ChalkClient, ChalkMissingFeatureError, ChalkServerError
+from chalk_client import ChalkMissingFeatureError, ChalkServerError
 from chalk_client._api.results import OnlineQueryResult
 from chalk_client.testing import ChalkServer
+from tests.conftest import ClientUnderTest
 
 _SUBPROCESS_TIMEOUT = 60
 
@@ -23,19 +25,22 @@ def server() -> Iterator[ChalkServer]:
 
 
 @pytest.fixture
-def client(server: ChalkServer) -> Iterator[ChalkClient]:
-    with ChalkClient(
-        client_id=server.client_id, client_secret=server.client_secret, api_server=server.url
-    ) as client:
-        yield client
+def client_kind() -> str:
+    """These messages do not depend on the client: checked on the sync one."""
+    return "sync"
+
+
+@pytest.fixture
+def client_options(server: ChalkServer) -> dict[str, Any]:
+    return {"server": server}
 
 
 # ---------------------------------------------------------------------------------------------------
 # A feature the answer does not hold
 
 
-def test_a_misspelled_output_says_the_server_found_no_resolver(client: ChalkClient) -> None:
-    result = client.query({"user.id": 1}, ["user.nmae", "user.name"])
+def test_a_misspelled_output_says_the_server_found_no_resolver(client: ClientUnderTest) -> None:
+    result = client("query", {"user.id": 1}, ["user.nmae", "user.name"])
     with pytest.raises(ChalkMissingFeatureError) as caught:
         result.get_value("user.nmae")
     message = str(caught.value)
@@ -51,8 +56,8 @@ def test_a_misspelled_output_says_the_server_found_no_resolver(client: ChalkClie
         result.get("user.nmae")
 
 
-def test_a_misspelled_read_suggests_the_outputs_it_resembles(client: ChalkClient) -> None:
-    result = client.query({"user.id": 1}, ["user.name", "user.credit_score"])
+def test_a_misspelled_read_suggests_the_outputs_it_resembles(client: ClientUnderTest) -> None:
+    result = client("query", {"user.id": 1}, ["user.name", "user.credit_score"])
     with pytest.raises(ChalkMissingFeatureError) as caught:
         result.get_value("user.credit_scroe")
     message = str(caught.value)
@@ -87,13 +92,13 @@ def test_nothing_close_suggests_nothing() -> None:
 
 
 def test_an_offline_query_without_pyarrow_fails_at_submit_naming_the_extra(
-    server: ChalkServer, client: ChalkClient, monkeypatch: pytest.MonkeyPatch
+    server: ChalkServer, client: ClientUnderTest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # None in sys.modules makes `import pyarrow` fail, in the server's thread too.
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     with pytest.raises(ChalkServerError) as caught:
-        client.offline_query({"user.id": [1, 2]}, ["user.name"])
+        client("offline_query", {"user.id": [1, 2]}, ["user.name"])
     message = str(caught.value)
     assert caught.value.status_code == 501
     assert "pip install 'chalk-client[testing]'" in message
