@@ -47,6 +47,59 @@ def routing_params(call: Any) -> dict[str, Any]:
 # -- the spec lockstep: each request is what the generated endpoint would send ---------------------------
 
 
+def test_every_operation_is_built_as_its_pinned_generated_endpoint_builds_it() -> None:
+    # The generated `_get_kwargs` is private to openapi-python-client: these literals pin what the
+    # pinned version builds, for every operation of the spec (a generator upgrade that changes
+    # a method, a path or how a path parameter is quoted fails here first).
+    from chalk_client._api import offline_calls
+
+    where = offline_calls.job_where("env", "b", None)
+    cases = {
+        "query_online": (online_query_call({"user.id": 1}, ["user.name"]), "POST", "/v1/query/online"),
+        "upload_features": (upload_features_call({"user.id": [1]}), "POST", "/v1/upload_features"),
+        "who_am_i": (whoami_call(), "GET", "/v1/who-am-i"),
+        "trigger_resolver_run": (trigger_run_call("r", idempotency_key="k"), "POST", "/v1/runs/trigger"),
+        "get_run_status": (run_status_call("run 1/x"), "GET", "/v1/runs/run%201%2Fx"),
+        "submit_offline_query": (
+            offline_calls.submit_call(None, ["user.name"], where=where),
+            "POST",
+            "/v4/offline_query",
+        ),
+        "get_offline_query_status": (
+            offline_calls.status_call("j 1", where),
+            "POST",
+            "/v4/offline_query/status",
+        ),
+        "get_offline_query_progress": (
+            offline_calls.progress_call("j 1", where),
+            "GET",
+            "/v4/offline_query/j%201/status",
+        ),
+        "cancel_offline_query": (
+            offline_calls.cancel_call("j 1", where),
+            "POST",
+            "/v4/offline_query/j%201/cancel",
+        ),
+        "get_dataset_revision": (offline_calls.revision_call("j 1", where), "GET", "/v2/offline_query/j%201"),
+    }
+    for name, (call, method, path) in cases.items():
+        assert (call.method, call.path) == (method, path), name
+    assert json.loads(cases["upload_features"][0].body) == {"input": {"user.id": [1]}}
+    assert json.loads(cases["get_offline_query_status"][0].body) == {"job_id": "j 1"}
+    assert cases["who_am_i"][0].body is None
+    # The token exchange (get_token), the eleventh operation, through the exchange flow's request.
+    from chalk_client import ChalkClient
+
+    with ChalkClient(client_id="id", client_secret="s3cret", api_server="https://api.test") as client:
+        send = next(client._calls.exchange())
+    assert (send.method, send.url) == ("POST", "https://api.test/v1/oauth/token")
+    assert json.loads(send.body) == {
+        "client_id": "id",
+        "client_secret": "s3cret",
+        "grant_type": "client_credentials",
+    }
+
+
 def test_requests_match_the_generated_endpoints() -> None:
     from chalk_openapi.api.account import who_am_i
     from chalk_openapi.api.query import query_online, upload_features
