@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-pytest_plugins = ["tests.fake_api", "tests.forward_proxy", "tests.tls"]
+pytest_plugins = ["tests.fake_api", "tests.forward_proxy", "tests.tls", "tests.contract.plugin"]
 
 CLIENT_ID = "client-id-for-tests"
 # Distinctive values: a test that finds them in a repr, a log line or a message has found a leak.

@@ -140,10 +140,25 @@ def parse_rfc3339(text: object) -> datetime | None:
 _ARTICLE: Final = {"int": "an", "str": "a"}
 
 
+INT64_MIN: Final = -(2**63)
+INT64_MAX: Final = 2**63 - 1
+
+
 def _type_ok(value: object, kind: str) -> bool:
+    """Whether `value` is a `kind` ("int" or "str") that every store can hold: a 64-bit int, or text
+    that is valid UTF-8 (no lone surrogates)."""
     if kind == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, str)
+        return isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX
+    return isinstance(value, str) and is_utf8(value)
+
+
+def is_utf8(text: str) -> bool:
+    """Whether `text` encodes as UTF-8 (a lone surrogate, which JSON can carry, does not)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _MAX_ID_DIGITS: Final = 30
@@ -411,7 +426,10 @@ class DataService:
                 continue
             for row, value in enumerate(column):
                 if not _type_ok(value, kind):
-                    wanted = f"{_ARTICLE[kind]} {kind}, not {type(value).__name__}"
+                    shown = type(value).__name__
+                    if isinstance(value, int | str) and not isinstance(value, bool) and shown == kind:
+                        shown = "one out of range" if kind == "int" else "text that is not valid UTF-8"
+                    wanted = f"{_ARTICLE[kind]} {'64-bit int' if kind == 'int' else kind}, not {shown}"
                     message = f"row {row} of {name!r} must be {wanted}"
                     problems.append(chalk_error("VALIDATION_FAILED", message, "FIELD", feature=name))
                     break  # one problem per column is enough

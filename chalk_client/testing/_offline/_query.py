@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
 
-from chalk_client.testing._data import FEATURE_TYPES, _user_id, parse_rfc3339
+from chalk_client.testing._data import FEATURE_TYPES, INT64_MAX, INT64_MIN, _type_ok, _user_id, parse_rfc3339
 from chalk_client.testing._http import ApiError, chalk_error
 
 __all__ = ["PRIMARY_KEY", "TIMESTAMP_COLUMN", "Query", "job_errors", "parse_query"]
@@ -160,9 +160,9 @@ def _input_column(name: str, column: list[Any]) -> list[Any]:
     if name == PRIMARY_KEY:
         ids = [_user_id(value) for value in column]
         for row, user_id in enumerate(ids):
-            if user_id is None:
+            if user_id is None or not INT64_MIN <= user_id <= INT64_MAX:
                 raise _invalid(
-                    f"row {row} of input column 'user.id' must be an integer or a string of digits"
+                    f"row {row} of input column 'user.id' must be a 64-bit integer or a string of its digits"
                 )
         return ids
     if name == TIMESTAMP_COLUMN:
@@ -174,18 +174,21 @@ def _input_column(name: str, column: list[Any]) -> list[Any]:
                     f"row {row} of input column '__ts__' must be an ISO 8601 date-time with an offset",
                     "PARSE_FAILED",
                 )
-            times.append(parsed.astimezone(UTC) if parsed is not None else None)
+            try:
+                times.append(parsed.astimezone(UTC) if parsed is not None else None)
+            except OverflowError:
+                raise _invalid(
+                    f"row {row} of input column '__ts__' is outside the years 1 to 9999 in UTC",
+                    "PARSE_FAILED",
+                ) from None
         return times
     kind = FEATURE_TYPES.get(name)
     if kind is not None:
         for row, value in enumerate(column):
-            ok = (
-                isinstance(value, str)
-                if kind == "str"
-                else isinstance(value, int) and not isinstance(value, bool)
-            )
-            if value is not None and not ok:
+            if value is not None and not _type_ok(value, kind):
+                wanted = "a 64-bit int" if kind == "int" else "valid UTF-8 text"
                 raise _invalid(
-                    f"row {row} of input column {name!r} must be {kind} or null, not {type(value).__name__}"
+                    f"row {row} of input column {name!r} must be {wanted} or null, not {type(value).__name__}"
+                    + (" (out of range or not encodable)" if type(value).__name__ == kind else "")
                 )
     return list(column)  # an unknown feature's column: the job will fail

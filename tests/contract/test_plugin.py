@@ -1,0 +1,227 @@
+"""The contract plugin itself: what it records, what it checks, what it skips, and its messages."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, MutableMapping
+from typing import Any
+
+import httpx
+import pytest
+
+from chalk_client import AsyncChalkClient, ChalkClient
+from chalk_client.testing import ChalkServer, Fault
+from chalk_client.testing._faults._plan import FaultPlan
+from chalk_client.testing._http import App, Request, Response, Router, json_response
+from tests.contract import plugin, spec
+
+
+@pytest.fixture
+def recorder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> plugin.Recorder:
+    """The session's recorder, with the wrappers in place (installed here when the plugin is not
+    loaded), and nothing pending."""
+    if not request.config.pluginmanager.has_plugin("tests.contract.plugin"):
+        plugin._install(monkeypatch)
+    plugin.recorder.check()
+    return plugin.recorder
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ChalkServer]:
+    with ChalkServer() as running:
+        yield running
+
+
+def _token(server: ChalkServer) -> dict[str, str]:
+    answer = httpx.post(
+        f"{server.url}/v1/oauth/token",
+        json={
+            "client_id": server.client_id,
+            "client_secret": server.client_secret,
+            "grant_type": "client_credentials",
+        },
+    )
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def _call(app: App, method: str, path: str) -> int:
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": method, "path": path, "query_string": b"", "headers": []}
+    asyncio.run(app(scope, receive, send))
+    return int(sent[0]["status"])
+
+
+# -- answers ---------------------------------------------------------------------------------------
+
+
+def test_a_chalk_server_answer_off_the_spec_is_a_violation_naming_operation_pointer_and_message(
+    recorder: plugin.Recorder,
+) -> None:
+    async def who_am_i(request: Request) -> Response:
+        return json_response({"user": 5, "team_id": "t"})
+
+    router = Router()
+    router.add("GET", "/v1/who-am-i", who_am_i)
+    assert _call(App(router, faults=FaultPlan()), "GET", "/v1/who-am-i") == 200  # a ChalkServer's app
+
+    (violation,) = recorder.check()
+    assert "who_am_i (GET /v1/who-am-i)" in violation
+    assert "ChalkServer answered GET /v1/who-am-i with 200" in violation
+    assert "at /user: 5 is not of type 'string'" in violation
+
+
+def test_an_undocumented_status_and_a_non_json_answer_are_violations(recorder: plugin.Recorder) -> None:
+    async def redirect(request: Request) -> Response:
+        return json_response({}, status=302)
+
+    async def text(request: Request) -> Response:
+        return Response(200, [(b"content-type", b"text/plain")], b"ok")
+
+    router = Router()
+    router.add("GET", "/v1/who-am-i", redirect)
+    router.add("GET", "/v1/runs/{run_id}", text)
+    app = App(router, faults=FaultPlan())
+    _call(app, "GET", "/v1/who-am-i")
+    _call(app, "GET", "/v1/runs/run-1")
+
+    first, second = recorder.check()
+    assert "answered 302, which the spec does not document (it documents 200, 4XX, 5XX)" in first
+    assert "get_run_status" in second
+    assert "text/plain: the spec documents JSON answers only" in second
+
+
+def test_an_app_that_is_not_a_chalk_servers_and_paths_outside_the_spec_are_not_checked(
+    recorder: plugin.Recorder,
+) -> None:
+    async def anything(request: Request) -> Response:
+        return json_response({"not": "a run"})
+
+    router = Router()
+    router.add("GET", "/v1/runs/{run_id}", anything)
+    router.add("GET", "/echo", anything)
+    _call(App(router), "GET", "/v1/runs/run-1")  # a test's own app: no fault plan
+    _call(App(router, faults=FaultPlan()), "GET", "/echo")  # not an operation
+    assert recorder.check() == []
+
+
+def test_chalk_server_answers_are_checked(recorder: plugin.Recorder, server: ChalkServer) -> None:
+    checked = recorder.answers_checked
+    auth = _token(server)
+    assert httpx.get(f"{server.url}/v1/who-am-i", headers=auth).status_code == 200
+    assert httpx.get(f"{server.url}/v1/runs/nope", headers=auth).status_code == 404
+    assert httpx.get(f"{server.url}/v1/who-am-i").status_code == 401
+    assert recorder.check() == []
+    assert recorder.answers_checked == checked + 4  # the token exchange too
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault.missing_fields("who_am_i"),
+        Fault.invalid_json("who_am_i"),
+        Fault.html_page("who_am_i"),
+        Fault.empty_body("who_am_i"),
+        Fault.status("who_am_i", 200),
+        Fault.status("who_am_i", 503, body='{"detail": 5}'),
+    ],
+    ids=lambda fault: f"{fault.kind.value}-{fault.status_code}",
+)
+def test_answers_a_fault_malformed_on_purpose_are_skipped(
+    recorder: plugin.Recorder, server: ChalkServer, fault: Fault
+) -> None:
+    auth = _token(server)
+    skipped = recorder.answers_skipped
+    server.faults.add(fault)
+    try:
+        httpx.get(f"{server.url}/v1/who-am-i", headers=auth)
+    finally:
+        server.faults.clear()
+    assert recorder.check() == []
+    assert recorder.answers_skipped == skipped + 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault.status("who_am_i", 503), Fault.rate_limit("who_am_i"), Fault.delay("who_am_i", 0.01)],
+    ids=lambda fault: fault.kind.value,
+)
+def test_answers_a_fault_leaves_as_the_spec_describes_them_are_checked(
+    recorder: plugin.Recorder, server: ChalkServer, fault: Fault
+) -> None:
+    auth = _token(server)
+    recorder.check()
+    checked = recorder.answers_checked
+    server.faults.add(fault)
+    try:
+        httpx.get(f"{server.url}/v1/who-am-i", headers=auth)
+    finally:
+        server.faults.clear()
+    assert recorder.check() == []
+    assert recorder.answers_checked == checked + 1
+
+
+# -- requests ------------------------------------------------------------------------------------
+
+
+def test_a_request_off_the_spec_is_a_violation(recorder: plugin.Recorder) -> None:
+    recorder.request("POST", "https://api.chalk.test/v1/query/online", b'{"inputs": 5, "outputs": ["a"]}')
+    recorder.request("POST", "https://api.chalk.test/v1/query/online", b"not json")
+    recorder.request("POST", "https://api.chalk.test/v1/runs/trigger", None)
+    recorder.request("GET", "https://api.chalk.test/v1/who-am-i", b"{}")
+    recorder.request("POST", "https://api.chalk.test/my/fake/endpoint", b"anything")  # not an operation
+    shape, not_json, missing, unexpected = recorder.check()
+    assert "the SDK sent POST https://api.chalk.test/v1/query/online" in shape
+    assert "at /inputs: 5 is not of type 'object'" in shape
+    assert "a body that is not JSON" in not_json
+    assert "trigger_resolver_run" in missing
+    assert "requires a JSON request body" in missing
+    assert "who_am_i" in unexpected
+    assert "no JSON request body" in unexpected
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_both_drivers_requests_are_recorded(
+    recorder: plugin.Recorder, server: ChalkServer, kind: str
+) -> None:
+    credentials = {
+        "client_id": server.client_id,
+        "client_secret": server.client_secret,
+        "api_server": server.url,
+    }
+    checked = recorder.requests_checked
+    correlation_id = f"contract-{kind}-{id(recorder)}-{checked}"  # a body not seen before
+    if kind == "sync":
+        with ChalkClient(**credentials) as client:
+            client.query({"user.id": 1}, ["user.name"], correlation_id=correlation_id)
+    else:
+
+        async def main() -> None:
+            async with AsyncChalkClient(**credentials) as client:
+                await client.query({"user.id": 1}, ["user.name"], correlation_id=correlation_id)
+
+        asyncio.run(main())
+    assert recorder.check() == []
+    assert recorder.requests_checked >= checked + 1
+
+
+def test_the_spec_module_matches_concrete_paths_to_operations() -> None:
+    assert spec.match("GET", "/v1/runs/run-1") is spec.operations()["get_run_status"]
+    assert spec.match("POST", "/v1/runs/trigger") is spec.operations()["trigger_resolver_run"]
+    assert spec.match("GET", "/v1/runs/trigger") is None  # that path has POST only
+    assert spec.match("GET", "/v1/runs/a/b") is None
+    assert spec.match("POST", "/v4/offline_query/status") is spec.operations()["get_offline_query_status"]
+    assert (
+        spec.match("GET", "/v4/offline_query/job-1/status") is spec.operations()["get_offline_query_progress"]
+    )
+    operation = spec.operations()["query_online"]
+    assert operation.response_key(200) == "200"
+    assert operation.response_key(404) == "4XX"
+    assert operation.response_key(503) == "5XX"
+    assert operation.response_key(302) is None
