@@ -294,6 +294,12 @@ class Router:
         self._templates.append((re.compile("".join(pattern)), template, methods))
         return methods
 
+    def routes(self) -> set[tuple[str, str]]:
+        """Every ``(method, path or template)`` this router serves."""
+        found = {(method, path) for path, methods in self._exact.items() for method in methods}
+        found.update((method, template) for _, template, methods in self._templates for method in methods)
+        return found
+
     def resolve(self, method: str, path: str) -> tuple[Handler, Mapping[str, str] | None]:
         """The handler and path parameters for a request; raises :class:`ApiError` 404 or 405."""
         params: Mapping[str, str] | None = None

@@ -322,6 +322,14 @@ class ChalkServer:
         """
         return self._faults
 
+    def routes(self, served_by: str = "api") -> set[tuple[str, str]]:
+        """Every ``(method, path or template)`` it serves on the API address (``"api"``) or on the
+        engine address (``"engine"``): the spec's operations, the signed result-file path and
+        the fault-control routes on the first; the online query alone on the second."""
+        if served_by not in ("api", "engine"):
+            raise ValueError(f"served_by is 'api' or 'engine', not {served_by!r}")
+        return (self._app.router if served_by == "api" else self._engine_router).routes()
+
     @property
     def requests(self) -> list[RequestRecord]:
         """The most recent requests it answered (up to 10,000), oldest first: a copy.

@@ -20,7 +20,6 @@ import pytest
 from chalk_client import AsyncChalkClient, ChalkClient
 from chalk_client.testing import FEATURE_RESOLVERS, ChalkServer
 from chalk_client.testing._faults._control import CONTROL_PATH
-from chalk_client.testing._http import Router
 from chalk_client.testing._offline._service import STORAGE_PREFIX
 from tests.contract import spec
 
@@ -133,19 +132,9 @@ NON_API_ROUTES: Final = frozenset(
 """ChalkServer's routes that are not API operations: excluded by name, and required to exist."""
 
 
-def router_routes(router: Router) -> set[tuple[str, str]]:
-    """The ``(method, path or template)`` pairs `router` routes.
-
-    Router has no public listing, so this reads its two tables (exact paths, then templates).
-    """
-    routes = {(method, path) for path, methods in router._exact.items() for method in methods}
-    routes.update((method, template) for _, template, methods in router._templates for method in methods)
-    return routes
-
-
 def test_chalk_server_routes_exactly_the_spec_operations() -> None:
     server = ChalkServer()  # the routes are made in the constructor; nothing is started
-    routes = router_routes(server._app.router)
+    routes = server.routes()
     assert routes >= NON_API_ROUTES, f"non-API routes gone (update NON_API_ROUTES): {NON_API_ROUTES - routes}"
     api_routes = routes - NON_API_ROUTES
     assert sorted(SPEC_ROUTES - api_routes) == [], "spec operations ChalkServer does not route"
@@ -155,7 +144,7 @@ def test_chalk_server_routes_exactly_the_spec_operations() -> None:
 def test_the_engine_address_routes_only_the_online_query() -> None:
     server = ChalkServer()
     query_online = spec.operations()["query_online"].route
-    assert router_routes(server._engine_router) == {query_online}
+    assert server.routes("engine") == {query_online}
 
 
 # -- the SDK calls exactly the spec's operations ----------------------------------------------
