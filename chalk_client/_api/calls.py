@@ -72,6 +72,27 @@ class Call:
     idempotency_key: str | None = None
 
 
+def generated_call(
+    endpoint: Any,  # noqa: ANN401 - a chalk_openapi.api module
+    model: Any = None,  # noqa: ANN401 - its request model (None: the body as it is)
+    body: Mapping[str, Any] | None = None,
+    /,
+    *,
+    what: str,
+    idempotency: Idempotency,
+    plane: Plane = Plane.API,
+    body_what: str = "the body",
+    path_params: Mapping[str, str] | None = None,
+    **fields: Any,  # noqa: ANN401 - the other fields of Call
+) -> Call:
+    """The :class:`Call` whose method, path and body the generated `endpoint` builds
+    (:func:`~chalk_client._api.arguments.generated_request`); `fields` are its routing facts."""
+    method, path, content = generated_request(endpoint, model, body, what=body_what, **(path_params or {}))
+    return Call(
+        method=method, path=path, plane=plane, idempotency=idempotency, what=what, body=content, **fields
+    )
+
+
 def build_request(call: Call, route: Route, *, user_agent: str, timeout: httpx.Timeout) -> httpx.Request:
     """The httpx request for `call` along `route` (the auth flow adds ``Authorization``).
 
@@ -155,14 +176,14 @@ def online_query_call(
     from chalk_openapi.api.query import query_online
 
     # The body as built (the hot path): tests check it against the spec and OnlineQueryRequest.
-    method, path, content = generated_request(query_online, None, body, what="input")
-    return Call(
-        method=method,
-        path=path,
+    return generated_call(
+        query_online,
+        None,
+        body,
+        body_what="input",
         plane=Plane.DATA,
         idempotency=Idempotency.SAFE,  # a query reads: sending it twice changes nothing
         what="the online query",
-        body=content,
         query_name=_header_string(query_name, "query_name"),
         environment=_header_string(environment, "environment"),
         branch=branch,
@@ -256,14 +277,13 @@ def upload_features_call(
     from chalk_openapi.api.query import upload_features
     from chalk_openapi.models.upload_features_request import UploadFeaturesRequest
 
-    method, path, content = generated_request(upload_features, UploadFeaturesRequest, body, what="input")
-    return Call(
-        method=method,
-        path=path,
-        plane=Plane.API,
+    return generated_call(
+        upload_features,
+        UploadFeaturesRequest,
+        body,
+        body_what="input",
         idempotency=Idempotency.UNSAFE,  # no idempotency key: a repeat could store the rows twice
         what="the upload",
-        body=content,
         query_name=_header_string(query_name, "query_name"),
         environment=_header_string(environment, "environment"),
         branch=_header_string(branch, "branch"),
@@ -302,11 +322,8 @@ def whoami_call(*, environment: str | None = None, branch: str | None = None) ->
     """The who-am-i request."""
     from chalk_openapi.api.account import who_am_i
 
-    method, path, _ = generated_request(who_am_i)
-    return Call(
-        method=method,
-        path=path,
-        plane=Plane.API,
+    return generated_call(
+        who_am_i,
         idempotency=Idempotency.SAFE,
         what="who-am-i",
         environment=_header_string(environment, "environment"),
@@ -365,14 +382,13 @@ def trigger_run_call(
     from chalk_openapi.api.runs import trigger_resolver_run
     from chalk_openapi.models.trigger_run_request import TriggerRunRequest
 
-    method, path, content = generated_request(trigger_resolver_run, TriggerRunRequest, body, what="arguments")
-    return Call(
-        method=method,
-        path=path,
-        plane=Plane.API,
+    return generated_call(
+        trigger_resolver_run,
+        TriggerRunRequest,
+        body,
+        body_what="arguments",
         idempotency=Idempotency.SAFE,  # the key stays the same across attempts: one run at most
         what="the resolver run trigger",
-        body=content,
         environment=_header_string(environment, "environment"),
         branch=_header_string(branch, "branch"),
         idempotency_key=key,
@@ -383,11 +399,9 @@ def run_status_call(run_id: str, *, environment: str | None = None, branch: str 
     """The run-status request."""
     from chalk_openapi.api.runs import get_run_status
 
-    method, path, _ = generated_request(get_run_status, run_id=_string(run_id, "run_id"))
-    return Call(
-        method=method,
-        path=path,
-        plane=Plane.API,
+    return generated_call(
+        get_run_status,
+        path_params={"run_id": _string(run_id, "run_id")},
         idempotency=Idempotency.SAFE,
         what="the run status",
         environment=_header_string(environment, "environment"),

@@ -34,14 +34,12 @@ from chalk_client._api.arguments import (
     _string,
     _strings,
     _time,
-    generated_request,
 )
-from chalk_client._api.calls import Call, _chalk_error
+from chalk_client._api.calls import Call, _chalk_error, generated_call
 from chalk_client._api.offline_input import offline_input
 from chalk_client._core.answers import Answer, invalid_response, json_object, model_from
 from chalk_client._core.errors import ChalkInputError, ChalkResultError
 from chalk_client._core.retry import Idempotency
-from chalk_client._core.routing import Plane
 
 if TYPE_CHECKING:
     from chalk_client._core.server_errors import ChalkServerErrorInfo
@@ -213,15 +211,14 @@ def submit_call(
     from chalk_openapi.api.offline import submit_offline_query
     from chalk_openapi.models.offline_query_request import OfflineQueryRequest
 
-    method, path, content = generated_request(submit_offline_query, OfflineQueryRequest, body, what="input")
-    return Call(
-        method=method,
-        path=path,
-        plane=Plane.API,
+    return generated_call(
+        submit_offline_query,
+        OfflineQueryRequest,
+        body,
+        body_what="input",
         # A repeat would start a second job: only a connection that never opened is retried.
         idempotency=Idempotency.UNSAFE,
         what="the offline query submission",
-        body=content,
         environment=environment,
         branch=branch,
     )
@@ -232,15 +229,12 @@ def status_call(job_id: str, where: _Where) -> Call:
     from chalk_openapi.api.offline import get_offline_query_status
     from chalk_openapi.models.offline_query_status_request import OfflineQueryStatusRequest
 
-    body = {"job_id": job_id}
-    method, path, content = generated_request(get_offline_query_status, OfflineQueryStatusRequest, body)
-    return Call(
-        method=method,
-        path=path,
-        plane=Plane.API,
+    return generated_call(
+        get_offline_query_status,
+        OfflineQueryStatusRequest,
+        {"job_id": job_id},
         idempotency=Idempotency.SAFE,
         what="the offline query status",
-        body=content,
         environment=where.environment,
         branch=where.branch,
     )
@@ -276,11 +270,9 @@ def check_wait_timeout(timeout: object) -> None:
 
 
 def _job_call(endpoint: Any, what: str, where: _Where, **params: str) -> Call:  # noqa: ANN401 - a module
-    method, path, _ = generated_request(endpoint, **params)
-    return Call(
-        method=method,
-        path=path,
-        plane=Plane.API,
+    return generated_call(
+        endpoint,
+        path_params=params,
         idempotency=Idempotency.SAFE,
         what=what,
         environment=where.environment,

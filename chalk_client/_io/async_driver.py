@@ -18,7 +18,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from chalk_client._core.errors import ChalkSDKError
-from chalk_client._core.steps import Fetch, Flow, GetToken, Report, Send, Sleep, Step, TakeSlot
+from chalk_client._core.steps import (
+    Fetch,
+    Flow,
+    GetToken,
+    Report,
+    Send,
+    Sleep,
+    Step,
+    TakeSlot,
+    _TruncatedError,
+)
 from chalk_client._io.driver_base import _AsyncDriverBase
 from chalk_client._io.pools import AsyncPool, pool_timeout_error
 
@@ -89,15 +99,38 @@ class AsyncDriver(_AsyncDriverBase):
         except httpx.TransportError as err:
             return err
 
+    async def _fetch(self, step: Fetch) -> object:
+        """Stream `step.url` into `step.target`: None once it is in place, else the status or the error."""
+        from chalk_client._io.files import DOWNLOAD_CHUNK_BYTES, RAW_FILE, PartFile
+
+        pool = await self.api.get()
+        part = PartFile(step.target)
+        try:
+            async with pool.http.stream("GET", step.url, headers=RAW_FILE) as response:
+                if response.status_code != 200:
+                    return response.status_code
+                # A body already read into memory (an httpx.MockTransport answer) cannot stream again.
+                chunks = (
+                    response.aiter_bytes()
+                    if response.is_stream_consumed
+                    else response.aiter_raw(DOWNLOAD_CHUNK_BYTES)
+                )
+                async for chunk in chunks:
+                    part.write(chunk)
+                part.commit(response.headers.get("content-length"))
+            return None
+        except (httpx.TransportError, _TruncatedError) as err:
+            return err
+        finally:
+            part.discard()
+
     async def _answer(self, step: Step[Any]) -> object:
         """The reply to a step other than a token, a slot or a send."""
         if type(step) is Sleep:
             await self._sleep(step.seconds)
             return None
         if type(step) is Fetch:
-            from chalk_client._io.files import afetch_file
-
-            return await afetch_file((await self.api.get()).http, step)
+            return await self._fetch(step)
         if type(step) is Report:
             await self._report(step)
             return None

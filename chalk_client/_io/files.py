@@ -1,6 +1,6 @@
 """Result files on disk: download a signed URL into a file atomically, and create files safely.
 
-- A download (:func:`fetch_file`, :func:`afetch_file`, the reply to a :class:`_Fetch` step) streams
+- A download (the drivers' answer to a ``Fetch`` step, written into a :class:`PartFile`) streams
   the file to a temporary name beside its target, in chunks of :data:`DOWNLOAD_CHUNK_BYTES`, checks
   the length against ``Content-Length``, then renames it. A failed file leaves nothing behind. The
   request asks for the bytes as stored (``Accept-Encoding: identity``) and sends no
@@ -19,15 +19,13 @@ import os
 from pathlib import Path
 from typing import Final
 
-import httpx
+from chalk_client._core.steps import _TruncatedError
 
-from chalk_client._core.steps import Fetch, _TruncatedError
-
-__all__ = ["DOWNLOAD_CHUNK_BYTES", "afetch_file", "create_file", "fetch_file"]
+__all__ = ["DOWNLOAD_CHUNK_BYTES", "RAW_FILE", "PartFile", "create_file"]
 
 DOWNLOAD_CHUNK_BYTES: Final = 1 << 20
 # The bytes on the wire are the file: no compression to undo, and Content-Length counts them.
-_RAW_FILE: Final = {"Accept-Encoding": "identity"}
+RAW_FILE: Final = {"Accept-Encoding": "identity"}
 
 
 def create_file(directory: Path, prefix: str, suffix: str) -> tuple[int, Path]:
@@ -49,7 +47,7 @@ def create_file(directory: Path, prefix: str, suffix: str) -> tuple[int, Path]:
     raise FileExistsError(f"could not create a unique file name in {directory}")  # pragma: no cover
 
 
-class _PartFile:
+class PartFile:
     """A file being downloaded: a temporary name beside `target`, renamed only once complete."""
 
     def __init__(self, target: Path) -> None:
@@ -78,51 +76,6 @@ class _PartFile:
             self._file.close()
             with contextlib.suppress(OSError):
                 self._temporary.unlink()
-
-
-def fetch_file(http: httpx.Client, fetch: Fetch) -> int | Exception | None:
-    """Stream `fetch.url` into `fetch.target`: None once it is in place, else the status or the error."""
-    part = _PartFile(fetch.target)
-    try:
-        with http.stream("GET", fetch.url, headers=_RAW_FILE) as response:
-            if response.status_code != 200:
-                return response.status_code
-            # A body already read into memory (an httpx.MockTransport answer) cannot stream again.
-            chunks = (
-                response.iter_bytes()
-                if response.is_stream_consumed
-                else response.iter_raw(DOWNLOAD_CHUNK_BYTES)
-            )
-            for chunk in chunks:
-                part.write(chunk)
-            part.commit(response.headers.get("content-length"))
-        return None
-    except (httpx.TransportError, _TruncatedError) as err:
-        return err
-    finally:
-        part.discard()
-
-
-async def afetch_file(http: httpx.AsyncClient, fetch: Fetch) -> int | Exception | None:
-    """The awaiting :func:`fetch_file`."""
-    part = _PartFile(fetch.target)
-    try:
-        async with http.stream("GET", fetch.url, headers=_RAW_FILE) as response:
-            if response.status_code != 200:
-                return response.status_code
-            chunks = (
-                response.aiter_bytes()
-                if response.is_stream_consumed
-                else response.aiter_raw(DOWNLOAD_CHUNK_BYTES)
-            )
-            async for chunk in chunks:
-                part.write(chunk)  # small local writes; not worth a thread hop per chunk
-            part.commit(response.headers.get("content-length"))
-        return None
-    except (httpx.TransportError, _TruncatedError) as err:
-        return err
-    finally:
-        part.discard()
 
 
 def _as_directory(directory: str | os.PathLike[str]) -> Path:

@@ -11,7 +11,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from chalk_client._core.errors import ChalkSDKError
-from chalk_client._core.steps import Fetch, Flow, GetToken, Report, Send, Sleep, Step, TakeSlot
+from chalk_client._core.steps import (
+    Fetch,
+    Flow,
+    GetToken,
+    Report,
+    Send,
+    Sleep,
+    Step,
+    TakeSlot,
+    _TruncatedError,
+)
 from chalk_client._io.driver_base import _SyncDriverBase
 from chalk_client._io.pools import SyncPool, pool_timeout_error
 
@@ -82,15 +92,38 @@ class SyncDriver(_SyncDriverBase):
         except httpx.TransportError as err:
             return err
 
+    def _fetch(self, step: Fetch) -> object:
+        """Stream `step.url` into `step.target`: None once it is in place, else the status or the error."""
+        from chalk_client._io.files import DOWNLOAD_CHUNK_BYTES, RAW_FILE, PartFile
+
+        pool = self.api.get()
+        part = PartFile(step.target)
+        try:
+            with pool.http.stream("GET", step.url, headers=RAW_FILE) as response:
+                if response.status_code != 200:
+                    return response.status_code
+                # A body already read into memory (an httpx.MockTransport answer) cannot stream again.
+                chunks = (
+                    response.iter_bytes()
+                    if response.is_stream_consumed
+                    else response.iter_raw(DOWNLOAD_CHUNK_BYTES)
+                )
+                for chunk in chunks:
+                    part.write(chunk)
+                part.commit(response.headers.get("content-length"))
+            return None
+        except (httpx.TransportError, _TruncatedError) as err:
+            return err
+        finally:
+            part.discard()
+
     def _answer(self, step: Step[Any]) -> object:
         """The reply to a step other than a token, a slot or a send."""
         if type(step) is Sleep:
             self._sleep(step.seconds)
             return None
         if type(step) is Fetch:
-            from chalk_client._io.files import fetch_file
-
-            return fetch_file((self.api.get()).http, step)
+            return self._fetch(step)
         if type(step) is Report:
             self._report(step)
             return None
