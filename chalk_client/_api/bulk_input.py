@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from chalk_client._api.arguments import _aware, _column
+from chalk_client._api.arguments import _aware
+from chalk_client._api.offline_input import check_rows, mapping_columns
 from chalk_client._api.tables import _require
 from chalk_client._core.errors import ChalkInputError
 
@@ -91,19 +92,8 @@ def _as_table(value: object, pa: Any) -> pyarrow.Table:  # noqa: ANN401 - the py
             "input must be a mapping of feature name to column, or a pandas, polars or pyarrow "
             f"table, got {type(value).__name__}"
         )
-    columns: dict[str, list[Any]] = {}
-    for name, column in value.items():
-        if not isinstance(name, str) or not name:
-            raise ChalkInputError(f"input keys must be non-empty feature names (str), got {name!r}")
-        columns[name] = _column(column, name)
-    lengths = {name: len(column) for name, column in columns.items()}
-    if len(set(lengths.values())) > 1:
-        shown = ", ".join(f"{name}: {n}" for name, n in lengths.items())
-        raise ChalkInputError(f"input columns have different lengths ({shown}); each needs one value per row")
-    for name, column in columns.items():
-        for row, item in enumerate(column):
-            if isinstance(item, datetime):
-                _aware(item, f"input[{name!r}][{row}]")
+    columns = mapping_columns(value)
+    check_rows(columns)
     try:
         return pa.Table.from_pydict(columns)
     except (pa.ArrowException, TypeError, ValueError, OverflowError) as err:

@@ -15,7 +15,7 @@ from typing import Any
 from chalk_client._api.arguments import _aware, _column
 from chalk_client._core.errors import ChalkInputError
 
-__all__ = ["offline_input"]
+__all__ = ["check_rows", "mapping_columns", "offline_input"]
 
 
 def offline_input(value: object) -> dict[str, Any]:
@@ -31,24 +31,36 @@ def offline_input(value: object) -> dict[str, Any]:
                 "input must be a mapping of feature name to column, or a pandas, polars or pyarrow "
                 f"table, got {type(value).__name__}"
             )
-        columns = {}
-        for name, column in value.items():
-            if not isinstance(name, str) or not name:
-                raise ChalkInputError(f"input keys must be non-empty feature names (str), got {name!r}")
-            columns[name] = _column(column, name)
+        columns = mapping_columns(value)
     if not columns:
         raise ChalkInputError("input has no columns: give at least one, e.g. {'user.id': [1, 2, 3]}")
+    check_rows(columns)
+    if 0 in {len(column) for column in columns.values()}:
+        raise ChalkInputError("input has no rows: every column is empty")
+    return {"columns": list(columns), "values": list(columns.values())}
+
+
+def mapping_columns(value: Mapping[Any, Any]) -> dict[str, list[Any]]:
+    """The columns of a mapping input: each key a feature name, each value a column (a scalar is a
+    column of one); :class:`ChalkInputError` otherwise."""
+    columns: dict[str, list[Any]] = {}
+    for name, column in value.items():
+        if not isinstance(name, str) or not name:
+            raise ChalkInputError(f"input keys must be non-empty feature names (str), got {name!r}")
+        columns[name] = _column(column, name)
+    return columns
+
+
+def check_rows(columns: Mapping[str, list[Any]]) -> None:
+    """:class:`ChalkInputError` unless every column has the same length and no datetime is naive."""
     lengths = {name: len(column) for name, column in columns.items()}
     if len(set(lengths.values())) > 1:
         shown = ", ".join(f"{name}: {n}" for name, n in lengths.items())
         raise ChalkInputError(f"input columns have different lengths ({shown}); each needs one value per row")
-    if 0 in lengths.values():
-        raise ChalkInputError("input has no rows: every column is empty")
     for name, column in columns.items():
         for row, item in enumerate(column):
             if isinstance(item, datetime):
                 _aware(item, f"input[{name!r}][{row}]")
-    return {"columns": list(columns), "values": list(columns.values())}
 
 
 def _table_columns(value: object) -> dict[str, list[Any]] | None:

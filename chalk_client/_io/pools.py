@@ -109,10 +109,7 @@ class AsyncPool:
         slots = self.slots
         if slots is None:
             return True
-        if not slots.locked():
-            await slots.acquire()  # a free slot: no timer needed
-            return True
-        if wait is None:
+        if wait is None or not slots.locked():  # no limit, or a free slot: no timer needed
             await slots.acquire()
             return True
         import asyncio
