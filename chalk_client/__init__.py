@@ -63,30 +63,29 @@ from chalk_client._core.urls import DEFAULT_API_SERVER
 from chalk_client._version import __version__
 
 if _typing.TYPE_CHECKING:
+    from chalk_client._api.bulk_results import BulkQuery, BulkQueryResult
     from chalk_client._api.offline_calls import OfflineQueryStatus
     from chalk_client._async_jobs import AsyncOfflineQuery
     from chalk_client._jobs import OfflineQuery
 
-# Offline queries load on first use (about a tenth of `import chalk_client`, which most services
-# never need): these names resolve here when first asked for.
+# Offline and bulk queries load on first use (about a tenth of `import chalk_client`, which most
+# services never need): these names resolve here when first asked for.
+_LAZY: _typing.Final = {
+    "OfflineQuery": "chalk_client._jobs",
+    "AsyncOfflineQuery": "chalk_client._async_jobs",
+    "OfflineQueryStatus": "chalk_client._api.offline_calls",
+    "BulkQuery": "chalk_client._api.bulk_results",
+    "BulkQueryResult": "chalk_client._api.bulk_results",
+}
 
 
-def __getattr__(name: str) -> _typing.Any:  # noqa: ANN401 - one of the offline-query classes
-    value: object
-    if name == "OfflineQuery":
-        from chalk_client._jobs import OfflineQuery
+def __getattr__(name: str) -> _typing.Any:  # noqa: ANN401 - one of the classes that load on use
+    import importlib
 
-        value = OfflineQuery
-    elif name == "AsyncOfflineQuery":
-        from chalk_client._async_jobs import AsyncOfflineQuery
-
-        value = AsyncOfflineQuery
-    elif name == "OfflineQueryStatus":
-        from chalk_client._api import offline_calls
-
-        value = offline_calls.OfflineQueryStatus
-    else:
+    module = _LAZY.get(name)
+    if module is None:
         raise AttributeError(f"module 'chalk_client' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 
@@ -96,6 +95,8 @@ __all__ = [
     "USE_CLIENT_DEFAULT",
     "AsyncChalkClient",
     "AsyncOfflineQuery",
+    "BulkQuery",
+    "BulkQueryResult",
     "ChalkAPIStatusError",
     "ChalkAuthenticationError",
     "ChalkBadRequestError",

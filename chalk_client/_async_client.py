@@ -18,6 +18,7 @@ import httpx
 
 from chalk_client._api import calls as _calls
 from chalk_client._api.results import OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
+from chalk_client._async_bulk import _AsyncBulkMethods
 from chalk_client._base import _BaseChalkClient
 from chalk_client._client_docs import ASYNC_CLIENT_DOC, CLIENT_ARGS_DOC
 from chalk_client._core.defaults import USE_CLIENT_DEFAULT, TimeoutArg, UseClientDefault
@@ -31,7 +32,9 @@ if TYPE_CHECKING:
 __all__ = ["AsyncChalkClient"]
 
 
-class AsyncChalkClient(_BaseChalkClient[httpx.AsyncBaseTransport, Callable[[float], Awaitable[None]]]):
+class AsyncChalkClient(
+    _AsyncBulkMethods, _BaseChalkClient[httpx.AsyncBaseTransport, Callable[[float], Awaitable[None]]]
+):
     __doc__ = ASYNC_CLIENT_DOC + CLIENT_ARGS_DOC
     _TRANSPORT = AsyncDriver.TRANSPORT
     _driver: AsyncDriver

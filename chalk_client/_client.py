@@ -17,6 +17,7 @@ import httpx
 from chalk_client._api import calls as _calls
 from chalk_client._api.results import OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
 from chalk_client._base import _BaseChalkClient
+from chalk_client._bulk import _BulkMethods
 from chalk_client._client_docs import CLIENT_ARGS_DOC, CLIENT_DOC
 from chalk_client._core.defaults import USE_CLIENT_DEFAULT, TimeoutArg, UseClientDefault
 from chalk_client._core.token import Token
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["ChalkClient"]
 
 
-class ChalkClient(_BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]):
+class ChalkClient(_BulkMethods, _BaseChalkClient[httpx.BaseTransport, Callable[[float], None]]):
     __doc__ = CLIENT_DOC + CLIENT_ARGS_DOC
     _TRANSPORT = SyncDriver.TRANSPORT
     _driver: SyncDriver

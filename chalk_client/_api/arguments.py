@@ -34,27 +34,45 @@ def encode_json(body: Any, what: str) -> bytes:  # noqa: ANN401 - any JSON-able 
 def generated_request(
     endpoint: Any,  # noqa: ANN401 - a chalk_openapi.api module
     model: Any = None,  # noqa: ANN401 - its request model, or None to send `body` as it is
-    body: Mapping[str, Any] | None = None,
+    body: Mapping[str, Any] | bytes | None = None,
     /,
     *,
     what: str = "the body",
     **params: str,
-) -> tuple[str, str, bytes | None]:
-    """(method, path, encoded body) of a request as the generated endpoint function builds it.
+) -> tuple[str, str, bytes | None, str]:
+    """(method, path, encoded body, media type) of a request as the generated endpoint builds it.
 
-    `params` are the endpoint's path parameters (quoted by it). `body` goes through the generated
-    `model` (``from_dict``, then the endpoint's ``to_dict``); with no `model` it is sent as it is
-    (the online query, on the hot path, where the model costs 13 us a call: its body is checked
-    against the spec by the contract tests, and against the model's rendering by a lockstep
-    test). The endpoint's ``_get_kwargs`` is private to the generator, but stable in the version
-    pinned in pyproject.toml; a test pins it.
+    `params` are the endpoint's path parameters (quoted by it). A mapping `body` goes through the
+    generated `model` (``from_dict``, then the endpoint's ``to_dict``); with no `model` it is sent as
+    it is (the online query, on the hot path, where the model costs 13 us a call: its body is
+    checked against the spec by the contract tests, and against the model's rendering by a lockstep
+    test). A `bytes` body is a binary operation's (``application/octet-stream``), sent as it is. The
+    endpoint's ``_get_kwargs`` is private to the generator, but stable in the version pinned in
+    pyproject.toml; a test pins it.
     """
     arguments: dict[str, object] = dict(params)
-    if body is not None:
+    if isinstance(body, bytes):
+        arguments["body"] = _Payload(body)
+    elif body is not None:
         arguments["body"] = model.from_dict(dict(body)) if model is not None else _AsIs(body)
     built = endpoint._get_kwargs(**arguments)
+    method, path = str(built["method"]).upper(), str(built["url"])
+    if "content" in built:
+        content = built["content"]
+        if not isinstance(content, bytes):
+            raise TypeError(f"{path}: the generated endpoint did not send the binary body as given")
+        return method, path, content, str(built["headers"]["Content-Type"])
     content = encode_json(built["json"], what) if "json" in built else None
-    return str(built["method"]).upper(), str(built["url"]), content
+    return method, path, content, "application/json"
+
+
+class _Payload:
+    """A binary request body as the generated endpoints read it (their ``File``'s ``payload``)."""
+
+    __slots__ = ("payload",)
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
 
 
 class _AsIs:

@@ -50,8 +50,8 @@ __all__ = ["Call", "build_request"]
 
 TIMESTAMPING_MODES: Final = ("feature_time", "online_store_write_time")
 
-_JSON_HEADERS: Final = (("Accept", "application/json"), ("Content-Type", "application/json"))
-_ACCEPT_ONLY: Final = (("Accept", "application/json"),)
+JSON: Final = "application/json"
+BINARY: Final = "application/octet-stream"
 
 
 @attrs.frozen
@@ -70,12 +70,14 @@ class Call:
     rows: int = 0  # uploads: rows sent
     features: tuple[str, ...] = ()  # uploads: the features sent; online queries: the outputs asked for
     idempotency_key: str | None = None
+    queries: int = 0  # bulk queries: how many the request carries
+    media: str = JSON  # the body's Content-Type and the Accept of the answer
 
 
 def generated_call(
     endpoint: Any,  # noqa: ANN401 - a chalk_openapi.api module
     model: Any = None,  # noqa: ANN401 - its request model (None: the body as it is)
-    body: Mapping[str, Any] | None = None,
+    body: Mapping[str, Any] | bytes | None = None,
     /,
     *,
     what: str,
@@ -87,9 +89,18 @@ def generated_call(
 ) -> Call:
     """The :class:`Call` whose method, path and body the generated `endpoint` builds
     (:func:`~chalk_client._api.arguments.generated_request`); `fields` are its routing facts."""
-    method, path, content = generated_request(endpoint, model, body, what=body_what, **(path_params or {}))
+    method, path, content, media = generated_request(
+        endpoint, model, body, what=body_what, **(path_params or {})
+    )
     return Call(
-        method=method, path=path, plane=plane, idempotency=idempotency, what=what, body=content, **fields
+        method=method,
+        path=path,
+        plane=plane,
+        idempotency=idempotency,
+        what=what,
+        body=content,
+        media=media,
+        **fields,
     )
 
 
@@ -99,7 +110,10 @@ def build_request(call: Call, route: Route, *, user_agent: str, timeout: httpx.T
     The URL and the headers are parsed once per route and path (:func:`_template`); each request
     gets its own copy of the headers, which httpx makes cheaply from an ``httpx.Headers``.
     """
-    url, headers = _template(route.base_url, call.path, route.headers, call.body is not None, user_agent)
+    media = call.media if call.body is not None else None
+    url, headers = _template(
+        route.base_url, call.path, route.headers, media, call.media, user_agent=user_agent
+    )
     return httpx.Request(
         call.method, url, headers=headers, content=call.body, extensions={"timeout": timeout.as_dict()}
     )
@@ -107,21 +121,41 @@ def build_request(call: Call, route: Route, *, user_agent: str, timeout: httpx.T
 
 @functools.lru_cache(maxsize=512)
 def _template(
-    base_url: str, path: str, route_headers: tuple[tuple[str, str], ...], has_body: bool, user_agent: str
+    base_url: str,
+    path: str,
+    route_headers: tuple[tuple[str, str], ...],
+    body_type: str | None,
+    accept: str,
+    *,
+    user_agent: str,
 ) -> tuple[httpx.URL, httpx.Headers]:
     """The parsed URL and the constant headers of a request: the same for every call of a route."""
-    headers = [("User-Agent", user_agent), *(_JSON_HEADERS if has_body else _ACCEPT_ONLY), *route_headers]
-    return httpx.URL(base_url + path), httpx.Headers(headers)
+    return httpx.URL(base_url + path), httpx.Headers(_headers(route_headers, body_type, accept, user_agent))
 
 
 @functools.lru_cache(maxsize=512)
 def wire_template(
-    base_url: str, path: str, route_headers: tuple[tuple[str, str], ...], has_body: bool, user_agent: str
+    base_url: str,
+    path: str,
+    route_headers: tuple[tuple[str, str], ...],
+    body_type: str | None,
+    accept: str,
+    *,
+    user_agent: str,
 ) -> tuple[str, dict[str, str]]:
     """The URL and constant headers of a request as plain values, for a driver that sends without
-    httpx types (the async client's aiohttp path); callers copy the dict before adding to it."""
-    headers = [("User-Agent", user_agent), *(_JSON_HEADERS if has_body else _ACCEPT_ONLY), *route_headers]
-    return base_url + path, dict(headers)
+    httpx types (the async client's aiohttp path); callers copy the dict before adding to it.
+
+    `body_type` is the body's Content-Type (None: no body), `accept` the answer's wanted type.
+    """
+    return base_url + path, dict(_headers(route_headers, body_type, accept, user_agent))
+
+
+def _headers(
+    route_headers: tuple[tuple[str, str], ...], body_type: str | None, accept: str, user_agent: str
+) -> list[tuple[str, str]]:
+    typed = [("Content-Type", body_type)] if body_type is not None else []
+    return [("User-Agent", user_agent), ("Accept", accept), *typed, *route_headers]
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -99,7 +99,7 @@ class CallFlows:
         where = self._route(token, call)
         url = where.base_url + call.path
         slot = TakeSlot(call.plane is Plane.DATA, effective.pool, url)
-        has_body = call.body is not None
+        body_type = call.media if call.body is not None else None
         attempt = 0
         while True:
             attempt += 1
@@ -118,7 +118,9 @@ class CallFlows:
                 if fresh is not token:
                     token = fresh
                     where = self._route(token, call)
-                url, constant = wire_template(where.base_url, call.path, where.headers, has_body, USER_AGENT)
+                url, constant = wire_template(
+                    where.base_url, call.path, where.headers, body_type, call.media, user_agent=USER_AGENT
+                )
                 headers = constant.copy()
                 headers["Authorization"] = f"Bearer {token.access_token}"
                 outcome = yield from ask(Send(call.method, url, headers, call.body, effective, lease=lease))

@@ -15,6 +15,8 @@ import chalk_client.testing
 EXPECTED = {
     "DEFAULT_API_SERVER",
     "AsyncChalkClient",
+    "BulkQuery",
+    "BulkQueryResult",
     "ChalkAPIStatusError",
     "ChalkAuthenticationError",
     "ChalkBadRequestError",

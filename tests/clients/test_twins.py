@@ -24,9 +24,13 @@ _SECTION = re.compile(r"^\s*(Args|Returns|Raises|Example|Examples|Attributes|Yie
 
 
 def _public(cls: type) -> dict[str, Any]:
+    """The public methods of `cls`, its own and those of its bases (the bulk methods' mixin)."""
+    members: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__[:-1]):  # not object's
+        members.update(vars(klass))
     return {
         name: member
-        for name, member in vars(cls).items()
+        for name, member in members.items()
         if callable(member) and (not name.startswith("_") or name in RENAMED.values() or name in RENAMED)
     }
 

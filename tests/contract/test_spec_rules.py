@@ -17,7 +17,7 @@ from typing import Any, Final
 
 import pytest
 
-from chalk_client import AsyncChalkClient, ChalkClient
+from chalk_client import AsyncChalkClient, BulkQuery, ChalkClient
 from chalk_client.testing import FEATURE_RESOLVERS, ChalkServer
 from chalk_client.testing._faults._control import CONTROL_PATH
 from chalk_client.testing._offline._service import STORAGE_PREFIX
@@ -167,6 +167,8 @@ def _credentials(server: ChalkServer) -> dict[str, Any]:
 def _every_public_method(client: ChalkClient) -> None:
     client.get_token()
     client.query({"user.id": 1}, OUTPUTS)
+    client.query_bulk({"user.id": [1, 2]}, OUTPUTS)
+    client.multi_query([BulkQuery(input={"user.id": [1]}, output=OUTPUTS)])
     client.upload_features({"user.id": [1, 2], "user.name": ["Ada", "Grace"]})
     client.whoami()
     run = client.trigger_resolver_run(RESOLVER)
@@ -181,6 +183,8 @@ def _every_public_method(client: ChalkClient) -> None:
 async def _every_public_method_async(client: AsyncChalkClient) -> None:
     await client.get_token()
     await client.query({"user.id": 1}, OUTPUTS)
+    await client.query_bulk({"user.id": [1, 2]}, OUTPUTS)
+    await client.multi_query([BulkQuery(input={"user.id": [1]}, output=OUTPUTS)])
     await client.upload_features({"user.id": [1, 2], "user.name": ["Ada", "Grace"]})
     await client.whoami()
     run = await client.trigger_resolver_run(RESOLVER)
