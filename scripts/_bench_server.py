@@ -16,9 +16,16 @@ bottleneck of any throughput figure. This server does as little as a Chalk-compa
   of the real shape with that id echoed (``user.id``'s value and every feature's ``pkey``): a
   precomputed template joined around the id. Every query answered is counted, so a benchmark can
   check that each call it made reached the server (nothing coalesced or cached on the way);
+- ``POST /v1/query/feather`` (a bulk query), on the same host and with the same token check: reads
+  the ``chal1`` body's one query (its header's ``outputs``; its Arrow input's row count, no column
+  copied) and answers a byte model of one LZ4 Arrow IPC file of one row per input row: ``user.id``
+  0..n-1, then each output (a string for a name, an int for an age, else a float). The answer for a
+  (rows, outputs) shape is made once, with pyarrow (imported at the first bulk query;
+  ``_bench/bulk_answers.py``), then sent as it is. A bulk query counts as a query;
 - ``GET /_bench/stats``: counters (exchanges per client id, queries answered, 401s split into
   requests that carried an *expired* token and those with an unknown or missing one, bodies it
-  could not read, connections);
+  could not read, connections, and bulk queries apart: their count, their rows, and the server's
+  time on those answered from its cache);
   ``POST /_bench/stats`` answers the same, then resets them and applies the JSON body's options
   (``{"token_lifetime": seconds}``).
 
@@ -43,10 +50,12 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import httptools
+from _bench.bulk_answers import bulk_answer, bulk_table, feather_request, input_rows
 
 HOST: Final = "127.0.0.1"
 TOKEN_PATH: Final = b"/v1/oauth/token"
 QUERY_PATH: Final = b"/v1/query/online"
+FEATHER_PATH: Final = b"/v1/query/feather"
 STATS_PATH: Final = b"/_bench/stats"
 ENVIRONMENT_ID: Final = "env-1"
 ENVIRONMENT_NAME: Final = "dev"
@@ -59,6 +68,8 @@ _EXPIRED_KEPT: Final = 600.0
 # Where the echoed id goes in the answer template: a JSON string no fixed value of it contains.
 _ID_MARK: Final = b"@@bench-user-id@@"
 _USER_ID: Final = "user.id"
+_BINARY: Final = b"application/octet-stream"
+_SHAPES_KEPT: Final = 8  # bulk answers kept, one per (rows, outputs) shape
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
@@ -67,12 +78,14 @@ def rfc3339(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def http_response(status: int, body: bytes, extra_headers: bytes = b"") -> bytes:
-    """A complete HTTP/1.1 answer with a JSON body (no Date header: every answer has the same length)."""
+def http_response(
+    status: int, body: bytes, extra_headers: bytes = b"", content_type: bytes = b"application/json"
+) -> bytes:
+    """A complete HTTP/1.1 answer (JSON unless told; no Date header: every answer has the same length)."""
     reason = {200: b"OK", 400: b"Bad Request", 401: b"Unauthorized", 404: b"Not Found"}[status]
     return (
-        b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n%s\r\n"
-        % (status, reason, len(body), extra_headers)
+        b"HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %d\r\n%s\r\n"
+        % (status, reason, content_type, len(body), extra_headers)
     ) + body
 
 
@@ -171,8 +184,13 @@ class State:
         self.queries = 0
         self.expired = 0  # 401s for a token this server issued that had expired
         self.unknown = 0  # 401s for a missing token, or one this server never issued (or swept)
-        self.bad_bodies = 0  # 400s for a query body without a readable user.id
+        self.bad_bodies = 0  # 400s for a query body without a readable user.id (or not chal1)
         self.connections = 0
+        self.bulk_queries = 0  # /v1/query/feather answers (counted in `queries` too)
+        self.bulk_rows = 0  # the rows they held
+        self.bulk_cached = 0  # those sent from the cache (all but the first of each shape)
+        self.bulk_seconds = 0.0  # the time those took, from the body to the answer's bytes
+        self._bulk_answers: dict[tuple[int, tuple[str, ...]], bytes] = {}  # (rows, outputs) -> answer
         self._pieces = query_answer_pieces(time.time())
         self._head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n"
         self._fixed = sum(len(piece) for piece in self._pieces)
@@ -188,6 +206,10 @@ class State:
             "unknown": self.unknown,
             "bad_bodies": self.bad_bodies,
             "connections": self.connections,
+            "bulk_queries": self.bulk_queries,
+            "bulk_rows": self.bulk_rows,
+            "bulk_cached": self.bulk_cached,
+            "bulk_seconds": self.bulk_seconds,
             "token_lifetime": self.token_lifetime,
         }
 
@@ -198,6 +220,8 @@ class State:
             self.token_lifetime = float(lifetime)
         self.exchanges.clear()
         self.queries = self.expired = self.unknown = self.bad_bodies = self.connections = 0
+        self.bulk_queries = self.bulk_rows = self.bulk_cached = 0
+        self.bulk_seconds = 0.0
 
     def exchange(self, body: bytes) -> bytes:
         """``POST /v1/oauth/token``."""
@@ -231,8 +255,8 @@ class State:
         }
         return http_response(200, _encode(answer).encode())
 
-    def query(self, authorization: bytes | None, body: bytes) -> bytes:
-        """``POST /v1/query/online``: the answer for the body's ``user.id``, for a live token it issued."""
+    def authorize(self, authorization: bytes | None) -> bytes | None:
+        """None for a live token this server issued; else the 401 to answer (counted)."""
         expires_at = None
         if authorization is not None and authorization[:7].lower() == b"bearer ":
             expires_at = self.tokens.get(authorization[7:].strip())
@@ -242,6 +266,13 @@ class State:
         if time.time() >= expires_at:
             self.expired += 1
             return self._unauthorized("the access token has expired")
+        return None
+
+    def query(self, authorization: bytes | None, body: bytes) -> bytes:
+        """``POST /v1/query/online``: the answer for the body's ``user.id``, for a live token it issued."""
+        refused = self.authorize(authorization)
+        if refused is not None:
+            return refused
         encoded = user_id_fast(body) or user_id_parsed(body)
         if encoded is None:
             self.bad_bodies += 1
@@ -250,6 +281,36 @@ class State:
         return (self._head % (self._fixed + len(encoded) * (len(self._pieces) - 1))) + encoded.join(
             self._pieces
         )
+
+    def feather(self, authorization: bytes | None, body: bytes) -> bytes:
+        """``POST /v1/query/feather``: a bulk answer of one row per input row, for a live token it issued.
+
+        The answer for a (rows, outputs) shape is made once (:func:`bulk_answer`) and then sent as it
+        is; each request costs a parse of its envelope and a zero-copy read of its Arrow input.
+        """
+        started = time.perf_counter()
+        refused = self.authorize(authorization)
+        if refused is not None:
+            return refused
+        request = feather_request(body)
+        rows = None if request is None else input_rows(request[1])
+        if request is None or rows is None:
+            self.bad_bodies += 1
+            return error_response(400, "VALIDATION_FAILED", "the body must be one chal1 query")
+        key = (rows, request[0])
+        answer = self._bulk_answers.get(key)
+        if answer is None:
+            if len(self._bulk_answers) >= _SHAPES_KEPT:
+                self._bulk_answers.clear()
+            answer = http_response(200, bulk_answer(bulk_table(*key)), content_type=_BINARY)
+            self._bulk_answers[key] = answer
+        else:
+            self.bulk_cached += 1
+            self.bulk_seconds += time.perf_counter() - started
+        self.queries += 1
+        self.bulk_queries += 1
+        self.bulk_rows += rows
+        return answer
 
     @staticmethod
     def _unauthorized(message: str) -> bytes:
@@ -326,6 +387,8 @@ class HttpProtocol(asyncio.Protocol):
         path = self._url.partition(b"?")[0]
         if method == b"POST" and path == QUERY_PATH:
             answer = self._state.query(self._authorization, b"".join(self._body))
+        elif method == b"POST" and path == FEATHER_PATH:
+            answer = self._state.feather(self._authorization, b"".join(self._body))
         elif method == b"POST" and path == TOKEN_PATH:
             answer = self._state.exchange(b"".join(self._body))
         elif path == STATS_PATH and method in (b"GET", b"POST"):

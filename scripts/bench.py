@@ -1,7 +1,7 @@
 """Benchmark chalk_client: print a table of figures and write them to BENCHMARKS.md.
 
 Run it as ``scripts/bench`` (``--quick`` for a run of about a minute, ``--check`` to fail on a gross
-regression). Every comparison is a ratio of rounds run side by side in the same run (SDK round, floor
+regression, ``--only bulk`` for the bulk steps alone). Every comparison is a ratio of rounds run side by side in the same run (SDK round, floor
 rounds, SDK round, ..., the order rotating), each figure the median of its rounds' figures:
 
 1. the cached ``get_token()``: ns per call, sync and async;
@@ -18,13 +18,20 @@ rounds, SDK round, ..., the order rotating), each figure the median of its round
    count the SDK's refresh schedule implies, the expired tokens the server saw, and the errors;
 6. ``import chalk_client`` in a fresh process against ``import httpx`` (and whether it imported
    aiohttp), and peak RSS after import, one client and one call, against httpx alone doing the same;
-7. parsing a 1,000-feature online-query answer into ``OnlineQueryResult`` against ``json.loads``.
+7. parsing a 1,000-feature online-query answer into ``OnlineQueryResult`` against ``json.loads``;
+8. bulk queries: ``ChalkClient.query_bulk()`` of 10,000 rows x 3 features, in rows/s, against
+   sequential ``query()`` calls (one row each) and against a raw floor (plain ``httpx.Client``
+   posting the same request bytes, ``pyarrow.ipc`` reading the answer's Arrow file);
+9. decoding a 100,000-row bulk answer in-process to ``to_arrow()`` against ``pyarrow.ipc`` reading
+   the same Arrow bytes alone, and the decode's peak memory (pyarrow's pool and Python's
+   allocations, in a fresh process) against the table's size.
 
 The package ``_bench`` beside this script holds the run, one concern a module: ``profiles`` (how long
 each measurement runs; the query every call makes), ``figures`` (rows, targets, results, and how
 figures are written), ``server`` (the benchmark server's process), ``clients`` (the SDK's calls and
 the raw floors), ``rounds`` (paired rounds and the loops that time them), one module per measurement
-(``capacity``, ``get_token``, ``query_modes``, ``saturation``, ``footprint``, ``parsing``), ``steps``
+(``capacity``, ``get_token``, ``query_modes``, ``saturation``, ``footprint``, ``parsing``, ``bulk``,
+``bulk_decode``; ``bulk_answers`` is the server's half of bulk queries), ``steps``
 (their order), ``check`` (the ``--check`` gate and its re-measurement), ``run`` (a whole run), and
 ``tables`` and ``markdown`` (the printed tables and BENCHMARKS.md).
 
@@ -49,7 +56,7 @@ from pathlib import Path
 from _bench.check import failed_figures
 from _bench.markdown import write_markdown
 from _bench.profiles import FULL, QUICK, ROOT
-from _bench.run import clean_environment, run
+from _bench.run import UnknownStepError, clean_environment, run
 from _bench.tables import FIGURE_HEADERS, MODE_HEADERS, figure_rows, mode_rows, text_table
 
 
@@ -68,10 +75,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also measure raw httpx2.Client (pip install httpx2) at 1 thread and 64, as a reference",
     )
     parser.add_argument(
+        "--only",
+        metavar="TEXT",
+        help="run only the steps whose label holds TEXT (e.g. 'bulk'), without the server's capacity",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=None,
-        help="where to write the report (default: BENCHMARKS.md for a full run, nothing for --quick)",
+        help="where to write the report (default: BENCHMARKS.md for a full run, nothing for --quick or --only)",
     )
     args = parser.parse_args(argv)
     profile = QUICK if args.quick else FULL
@@ -79,7 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if importlib.util.find_spec("httpx2") is None:
             parser.error("--httpx2: httpx2 is not installed (pip install httpx2)")
         profile = replace(profile, httpx2=True)
-    output = args.output if args.output is not None else (None if args.quick else ROOT / "BENCHMARKS.md")
+    whole = not args.quick and args.only is None  # only a whole full run rewrites BENCHMARKS.md unasked
+    output = args.output if args.output is not None else (ROOT / "BENCHMARKS.md" if whole else None)
     command = shlex.join(["scripts/bench", *(sys.argv[1:] if argv is None else argv)])
     faulthandler.dump_traceback_later(profile.budget, exit=True)  # a hung run ends; the server follows
     started, clock = datetime.now(UTC), time.perf_counter()
@@ -88,7 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         file=sys.stderr,
     )
     with clean_environment():
-        report = run(profile, check=args.check)
+        try:
+            report = run(profile, check=args.check, only=args.only)
+        except UnknownStepError as err:
+            parser.error(str(err))
     seconds = time.perf_counter() - clock
     faulthandler.cancel_dump_traceback_later()
     print()

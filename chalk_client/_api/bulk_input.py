@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from chalk_client._api.arguments import _aware
-from chalk_client._api.offline_input import check_rows, mapping_columns
+from chalk_client._api.offline_input import check_aware, check_lengths, mapping_columns
 from chalk_client._api.tables import _require
 from chalk_client._core.errors import ChalkInputError
 
@@ -44,7 +44,7 @@ def bulk_input_table(value: object, *, what: str = "query_bulk()") -> pyarrow.Ta
     if table.num_rows == 0:
         raise ChalkInputError("input has no rows: every column is empty")
     for name, column_type in zip(names, table.schema.types, strict=True):
-        if pa.types.is_timestamp(column_type) and column_type.tz is None:
+        if _naive_timestamps(pa, column_type):
             raise ChalkInputError(
                 f"input column {name!r} holds naive timestamps: give them a time zone "
                 "(e.g. tz_localize('UTC') in pandas, or aware datetimes)"
@@ -93,8 +93,45 @@ def _as_table(value: object, pa: Any) -> pyarrow.Table:  # noqa: ANN401 - the py
             f"table, got {type(value).__name__}"
         )
     columns = mapping_columns(value)
-    check_rows(columns)
+    check_lengths(columns)
     try:
-        return pa.Table.from_pydict(columns)
+        table = pa.Table.from_pydict(columns)
     except (pa.ArrowException, TypeError, ValueError, OverflowError) as err:
         raise ChalkInputError(f"input cannot be sent as an Arrow table: {err}") from None
+    # pyarrow reads [aware, naive] as aware: a column that came out holding timestamps has its values
+    # checked one by one (only those columns: a check of every value would cost more than Arrow's
+    # own conversion).
+    for name, column_type in zip(table.column_names, table.schema.types, strict=True):
+        if _holds_timestamps(pa, column_type):
+            check_aware(name, columns[name])
+    return table
+
+
+def _children(pa: Any, column_type: Any) -> list[Any]:  # noqa: ANN401 - pyarrow's module and types
+    """The types nested in a list, struct or map type (none for the others)."""
+    types = pa.types
+    if (
+        types.is_list(column_type)
+        or types.is_large_list(column_type)
+        or types.is_fixed_size_list(column_type)
+    ):
+        return [column_type.value_type]
+    if types.is_map(column_type):
+        return [column_type.key_type, column_type.item_type]
+    if types.is_struct(column_type):
+        return [column_type.field(index).type for index in range(column_type.num_fields)]
+    return []
+
+
+def _holds_timestamps(pa: Any, column_type: Any) -> bool:  # noqa: ANN401 - pyarrow's module and types
+    """Whether `column_type` is, or nests, a timestamp type."""
+    if pa.types.is_timestamp(column_type):
+        return True
+    return any(_holds_timestamps(pa, child) for child in _children(pa, column_type))
+
+
+def _naive_timestamps(pa: Any, column_type: Any) -> bool:  # noqa: ANN401 - pyarrow's module and types
+    """Whether `column_type` is, or nests, a timestamp type without a time zone."""
+    if pa.types.is_timestamp(column_type):
+        return column_type.tz is None
+    return any(_naive_timestamps(pa, child) for child in _children(pa, column_type))

@@ -288,7 +288,7 @@ def _json(raw: bytes | str, where: str) -> object:
 
 
 def _table(pa: Any, data: memoryview, where: str) -> pyarrow.Table:  # noqa: ANN401 - a module
-    """An Arrow IPC file or stream, compressed or not, fully validated."""
+    """An Arrow IPC file or stream, compressed or not, checked (:func:`_validate`)."""
     head = bytes(data[:6])
     if head == _ARROW_FILE_MAGIC:
         open_reader = pa.ipc.open_file
@@ -298,8 +298,48 @@ def _table(pa: Any, data: memoryview, where: str) -> pyarrow.Table:  # noqa: ANN
         raise _MalformedError(f"{where} is neither an Arrow IPC file nor an Arrow IPC stream")
     try:
         table = open_reader(pa.py_buffer(data)).read_all()
-        # Foreign bytes: offsets and dictionary indices are checked now, not when first read.
-        table.validate(full=True)
+        _validate(pa, table)
+    except _MalformedError as err:
+        raise _MalformedError(f"{where} is not valid Arrow: {err}") from None
     except Exception as err:  # any pyarrow failure on foreign bytes means the same: it does not parse
         raise _MalformedError(f"{where} is not valid Arrow: {type(err).__name__}: {err}") from None
     return table
+
+
+def _validate(pa: Any, table: pyarrow.Table) -> None:  # noqa: ANN401 - a module
+    """Check foreign bytes now, not when first read: every buffer's size, and every offset and
+    dictionary index within bounds.
+
+    ``validate(full=True)`` does all of that and also checks that text is UTF-8, which is most of
+    what reading a table of strings costs. So a string or binary column (the plain kinds, not
+    nested) gets the memory-safety part alone, its offsets checked with Arrow's own kernels; text
+    that is not UTF-8 fails later, as a ``UnicodeDecodeError``, when a value becomes a ``str``.
+    Every other column is validated fully.
+    """
+    table.validate()  # the structure: buffer sizes against lengths
+    types = pa.types
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        kind = column.type
+        plain = types.is_string(kind) or types.is_large_string(kind) or types.is_binary(kind)
+        if not (plain or types.is_large_binary(kind)):
+            column.validate(full=True)
+            continue
+        wide = types.is_large_string(kind) or types.is_large_binary(kind)
+        for chunk in column.chunks:
+            _check_offsets(pa, chunk, pa.int64() if wide else pa.int32(), name)
+
+
+def _check_offsets(pa: Any, chunk: Any, offset_type: Any, name: str) -> None:  # noqa: ANN401 - pyarrow
+    """:class:`_MalformedError` unless a string or binary chunk's offsets rise from 0 or more to at
+    most its data's size."""
+    rows = len(chunk)
+    if rows == 0:
+        return
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    offsets = pa.Array.from_buffers(offset_type, rows + 1, [None, offsets_buffer], offset=chunk.offset)
+    compute = _require("pyarrow.compute", "arrow", "reading a bulk query's answer")
+    first, last = offsets[0].as_py(), offsets[rows].as_py()
+    size = 0 if data_buffer is None else data_buffer.size
+    falling = compute.any(compute.less(offsets.slice(1), offsets.slice(0, rows))).as_py()
+    if first < 0 or last > size or falling:
+        raise _MalformedError(f"column {name!r}'s offsets run outside its {size} bytes of data")

@@ -15,7 +15,7 @@ from typing import Any
 from chalk_client._api.arguments import _aware, _column
 from chalk_client._core.errors import ChalkInputError
 
-__all__ = ["check_rows", "mapping_columns", "offline_input"]
+__all__ = ["check_aware", "check_lengths", "check_rows", "mapping_columns", "offline_input"]
 
 
 def offline_input(value: object) -> dict[str, Any]:
@@ -53,14 +53,24 @@ def mapping_columns(value: Mapping[Any, Any]) -> dict[str, list[Any]]:
 
 def check_rows(columns: Mapping[str, list[Any]]) -> None:
     """:class:`ChalkInputError` unless every column has the same length and no datetime is naive."""
+    check_lengths(columns)
+    for name, column in columns.items():
+        check_aware(name, column)
+
+
+def check_lengths(columns: Mapping[str, list[Any]]) -> None:
+    """:class:`ChalkInputError` unless every column has the same length."""
     lengths = {name: len(column) for name, column in columns.items()}
     if len(set(lengths.values())) > 1:
         shown = ", ".join(f"{name}: {n}" for name, n in lengths.items())
         raise ChalkInputError(f"input columns have different lengths ({shown}); each needs one value per row")
-    for name, column in columns.items():
-        for row, item in enumerate(column):
-            if isinstance(item, datetime):
-                _aware(item, f"input[{name!r}][{row}]")
+
+
+def check_aware(name: str, column: list[Any]) -> None:
+    """:class:`ChalkInputError` if a datetime in `column` is naive."""
+    for row, item in enumerate(column):
+        if isinstance(item, datetime):
+            _aware(item, f"input[{name!r}][{row}]")
 
 
 def _table_columns(value: object) -> dict[str, list[Any]] | None:

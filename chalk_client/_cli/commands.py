@@ -1,7 +1,8 @@
 """The commands ``query``, ``upload``, ``whoami``, ``token`` and ``config``.
 
 The secret and the token are never printed unless ``--show-token`` asks for the token. ``query``
-exits 2 when the server answered but reported errors (they are printed with the values).
+exits 2 when the server answered but reported errors (they are printed with the values). With
+``--input-file`` it runs one bulk query over the file's rows (:mod:`chalk_client._cli.commands_bulk`).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from chalk_client import (
     Token,
     describe_network,
 )
+from chalk_client._cli.commands_bulk import _query_bulk
 from chalk_client._cli.connection import _resolve
-from chalk_client._cli.errors import EXIT_ANSWER_ERRORS, EXIT_OK
+from chalk_client._cli.errors import EXIT_ANSWER_ERRORS, EXIT_OK, EXIT_USAGE, CommandError
 from chalk_client._cli.format import describe_result
 
 # The settings `config` shows, in this order: every text field of ChalkClientConfig.
@@ -43,6 +45,14 @@ def _token(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _query(args: argparse.Namespace, out: TextIO) -> int:
+    if args.input_file is not None:
+        return _query_bulk(args, out)
+    if args.out_file is not None:  # before anything is sent
+        raise CommandError(
+            "--out needs --input-file: a single query (--input) prints its values "
+            "(see `chalk-client query --help`)",
+            EXIT_USAGE,
+        )
     inputs = {name: values[-1] for name, values in _pairs(args.input).items()}
     with ChalkClient(config=_resolve(args, require_credentials=True)) as client:
         result = client.query(inputs, args.output, include_meta=args.include_meta, query_name=args.query_name)

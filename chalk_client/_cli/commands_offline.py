@@ -1,20 +1,23 @@
-"""The ``offline-query`` command: its CSV input, its progress line, and the results saved as parquet."""
+"""The ``offline-query`` command: its progress line and the results saved as parquet.
+
+Its CSV input is read by :func:`chalk_client._cli.tables.read_input_file`, as ``query --input-file``
+reads a CSV file.
+"""
 
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib
-import json
 import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from chalk_client import ChalkClient, ChalkInputError, OfflineQuery, OfflineQueryStatus
 from chalk_client._cli.connection import _resolve
 from chalk_client._cli.errors import EXIT_MISSING_EXTRA, CommandError
+from chalk_client._cli.tables import read_input_file
 
 
 def _offline_query(args: argparse.Namespace, out: TextIO) -> int:
@@ -55,40 +58,6 @@ def _offline_query(args: argparse.Namespace, out: TextIO) -> int:
     )
     out.write(f"job {job.job_id} successful: {rows}saved to {', '.join(str(p) for p in written)}\n")
     return 0
-
-
-def read_input_file(path: str) -> dict[str, list[Any]]:
-    """A CSV file as input columns: the header names the features; cells are JSON when they parse."""
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.reader(handle))
-    except OSError as err:
-        raise ChalkInputError(f"cannot read --input-file {path}: {err.strerror or err}") from None
-    except (UnicodeDecodeError, csv.Error) as err:
-        raise ChalkInputError(f"--input-file {path} is not a UTF-8 CSV file: {err}") from None
-    if not rows or not any(rows[0]):
-        raise ChalkInputError(f"--input-file {path} is empty: its first line must name the features")
-    header, body = rows[0], [row for row in rows[1:] if row]
-    columns: dict[str, list[Any]] = {name.strip(): [] for name in header}
-    if len(columns) != len(header) or "" in columns:
-        raise ChalkInputError(f"--input-file {path}: the header needs distinct, non-empty feature names")
-    for number, row in enumerate(body, start=2):
-        if len(row) != len(header):
-            raise ChalkInputError(
-                f"--input-file {path}, line {number}: {len(row)} cells where the header has {len(header)}"
-            )
-        for name, cell in zip(columns, row, strict=True):
-            columns[name].append(_cell(cell))
-    return columns
-
-
-def _cell(text: str) -> Any:  # noqa: ANN401 - any JSON value
-    if text == "":
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text  # a bare word is a string
 
 
 class ProgressPrinter:

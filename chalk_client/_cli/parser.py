@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import Any, Final, NoReturn
 
 from chalk_client import __version__
 from chalk_client._cli.commands import _config, _query, _token, _upload, _whoami
+from chalk_client._cli.commands_bulk import PREVIEW_ROWS
 from chalk_client._cli.commands_offline import _offline_query
 from chalk_client._cli.commands_server import _demo, _dev_server
 from chalk_client._cli.errors import EXIT_CODES, EXIT_USAGE
+from chalk_client._cli.tables import INPUT_SUFFIXES, OUTPUT_SUFFIXES
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,6 +49,59 @@ def _seconds(text: str) -> float:
     return seconds
 
 
+def _suffixed(suffixes: tuple[str, ...], what: str) -> Callable[[str], str]:
+    """An argparse type: a path whose suffix (any case) is one of `suffixes`."""
+
+    def check(text: str) -> str:
+        if Path(text).suffix.lower() not in suffixes:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a {', '.join(suffixes)} file: {what} by its suffix"
+            )
+        return text
+
+    return check
+
+
+_input_file = _suffixed(INPUT_SUFFIXES, "the file is read")
+_out_file = _suffixed(OUTPUT_SUFFIXES, "the format is chosen")
+
+_QUERY_EPILOG: Final = f"""\
+one entity: --input FEATURE=VALUE (repeatable) runs one query and prints its values.
+
+many rows: --input-file FILE runs one bulk query (query_bulk, over Arrow: needs
+'chalk-client[arrow]') with a row per row of FILE, read by its suffix:
+  .csv      a header row of feature names, then one row per entity; a cell is read as
+            JSON when it parses (1, [1, 2], "007"), else as text; an empty cell is null
+  .parquet  the table as it is, with its types
+  .json     an object of columns {{"user.id": [1, 2]}}, or a list of row objects
+            [{{"user.id": 1}}, {{"user.id": 2}}] (a key a row lacks is null)
+
+--out FILE writes every row, in the format FILE's suffix names:
+  .parquet  the server's columns and Arrow types
+  .csv      a header, then cells that --input-file reads back as the same values: null
+            empty, text as it is (quoted as JSON when it would read as JSON), other
+            values as JSON, times in ISO 8601
+  .json     a list of row objects, [{{"user.id": 1, "user.name": "Ada Lovelace"}}, ...]
+Each has-many output (e.g. user.transactions) goes to its own file beside FILE, named
+STEM.FEATURE.SUFFIX (scores.parquet -> scores.user.transactions.parquet). The files are
+written all or none: to a scratch folder beside FILE, then moved into place; an existing
+file is replaced. Nothing is written when the server sent no values. Then a line per file.
+Without --out, the first {PREVIEW_ROWS} rows are printed as a table, then the row count and
+each has-many output's.
+
+The server's errors are printed last, one 'error:' line each, and the exit status is 2; the
+values it sent are printed or written all the same. --json prints the answer as JSON:
+{{"data": [rows], "groups": {{feature: [rows]}}, "errors": [...]}}, or with --out what was
+written: {{"out", "rows", "columns", "groups": {{feature: {{"out", "rows"}}}}, "errors"}}; with
+--include-meta, a "meta" object too (the text output: a "meta:" line).
+
+examples:
+  chalk-client query --input user.id=1 --output user.name --output user.credit_score
+  chalk-client query --input-file users.csv --output user.name --output user.credit_score \\
+      --out scores.parquet
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="chalk-client",
@@ -74,23 +130,52 @@ def _parser() -> argparse.ArgumentParser:
             help="allow credentials over plain http:// to a non-loopback host",
         )
 
-    query = commands.add_parser("query", help="compute or look up feature values for one entity")
+    query = commands.add_parser(
+        "query",
+        help="compute or look up feature values: for one entity, or for every row of a file in one bulk query",
+        description=(
+            "Compute or look up feature values: for one entity (--input), or for every row of a\n"
+            ".csv, .parquet or .json file in one bulk query (--input-file)."
+        ),
+        epilog=_QUERY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     connection_options(query)
-    query.add_argument(
+    source = query.add_mutually_exclusive_group(required=True)
+    source.add_argument(
         "--input",
         action="append",
-        required=True,
         metavar="FEATURE=VALUE",
         help="a known value, e.g. user.id=1 (repeat for more; VALUE is read as JSON when it parses)",
+    )
+    source.add_argument(
+        "--input-file",
+        type=_input_file,
+        metavar="FILE",
+        help="run one bulk query over the rows of a .csv, .parquet or .json file (see below)",
     )
     query.add_argument(
         "--output", action="append", required=True, metavar="FEATURE", help="a feature to return"
     )
     query.add_argument(
-        "--include-meta", action="store_true", help="show the resolver and cache hit of each value"
+        "--out",
+        dest="out_file",
+        type=_out_file,
+        metavar="FILE",
+        help=(
+            "with --input-file: write the values to a .parquet, .csv or .json file, by its "
+            f"suffix (default: print the first {PREVIEW_ROWS} rows)"
+        ),
+    )
+    query.add_argument(
+        "--include-meta",
+        action="store_true",
+        help="show the resolver and cache hit of each value (--input-file: the query's metadata)",
     )
     query.add_argument("--query-name", help="a named query")
-    query.add_argument("--json", action="store_true", help="print the answer as JSON")
+    query.add_argument(
+        "--json", action="store_true", help="print the answer (with --out: what was written) as JSON"
+    )
     query.set_defaults(run=_query)
 
     upload = commands.add_parser("upload", help="write feature values")

@@ -13,11 +13,14 @@ engine the token answer routes online queries to), and logs what came in where
 (``server.requests``). It serves a seeded feature graph, users ``1..1000`` with ``user.id``,
 ``user.name``, ``user.age`` and ``user.credit_score``: :func:`seeded_user` gives the values a query
 answers (user 1 is ``"Ada Lovelace"``), and the credit-score resolver fails for
-:data:`FAILING_USER_ID`. The module ``chalk_client.testing._data`` documents the rules. Offline
-queries run as jobs in the background and leave real parquet files behind signed URLs
-(``server.offline_jobs`` lists them; ``chalk_client.testing._offline`` documents the rules).
-``server.faults`` injects failures (:class:`Fault`: error statuses, 429s, delays, dropped
-connections, malformed answers, revoked tokens); ``chalk_client.testing._faults`` documents them.
+:data:`FAILING_USER_ID`. Each user also has ``user.transactions``, a has-many feature that only the
+bulk query answers (:func:`seeded_transactions`). The module ``chalk_client.testing._data``
+documents the rules. Bulk queries (``POST /v1/query/feather``: Arrow tables in and out, one query or
+several per call) follow ``chalk_client.testing._bulk``. Offline queries run as jobs in the
+background and leave real parquet files behind signed URLs (``server.offline_jobs`` lists them;
+``chalk_client.testing._offline`` documents the rules). ``server.faults`` injects failures
+(:class:`Fault`: error statuses, 429s, delays, dropped connections, malformed answers, revoked
+tokens); ``chalk_client.testing._faults`` documents them.
 
 It needs the ``testing`` extra: ``pip install 'chalk-client[testing]'`` (uvicorn, httptools and
 pyarrow); without it, importing this module raises ``ChalkMissingDependencyError`` naming it.
@@ -40,7 +43,9 @@ from chalk_client.testing._data import (
     FAILING_USER_ID,
     FEATURE_RESOLVERS,
     FEATURE_TYPES,
+    HAS_MANY_RESOLVERS,
     SEEDED_USER_IDS,
+    seeded_transactions,
     seeded_user,
 )
 from chalk_client.testing._faults._fault import Fault, FaultKind
@@ -56,6 +61,7 @@ __all__ = [
     "FAILING_USER_ID",
     "FEATURE_RESOLVERS",
     "FEATURE_TYPES",
+    "HAS_MANY_RESOLVERS",
     "SEEDED_USER_IDS",
     "ChalkServer",
     "Fault",
@@ -65,5 +71,6 @@ __all__ = [
     "OfflineJobRecord",
     "RequestRecord",
     "RunRecord",
+    "seeded_transactions",
     "seeded_user",
 ]

@@ -16,6 +16,16 @@ distinct. Three users have famous names instead: 1 is ``"Ada Lovelace"``, 2 ``"A
 3 ``"Grace Hopper"`` (their age and credit score follow the rules). Examples: user 1 is 19 with a
 credit score of 337; user 4 is ``"Erin Smith"``, 22, with 448; user 1000 is ``"Alice Smith"``.
 
+One has-many feature, ``user.transactions`` (resolver ``resolvers.get_user_transactions``), gives
+user ``n`` the ``n % 4`` transactions ``k = 0..n % 4 - 1`` (:func:`seeded_transactions`), each with
+``transaction.id`` (``int``) ``n * 10 + k``, ``transaction.user_id`` (``int``) ``n`` and
+``transaction.amount`` (``float``) ``(n * 37 + k * 53) % 10000 / 100``; ids outside ``1..1000``
+have none. Only the bulk query (``POST /v1/query/feather``: :mod:`chalk_client.testing._bulk`)
+answers it, as a table of its own. The JSON online query answers it with a ``RESOLVER_NOT_FOUND``
+error that says so (the JSON shape Chalk gives a has-many value is not settled), and the offline
+query as an unknown feature. It is in neither :data:`FEATURE_TYPES` nor :data:`FEATURE_RESOLVERS`
+(the scalar features), but in :data:`HAS_MANY_RESOLVERS`; uploads cannot set it.
+
 The credit-score resolver fails for :data:`FAILING_USER_ID` (13): a query answers its
 ``user.credit_score`` with a null value and a ``RESOLVER_FAILED`` error, and :func:`seeded_user` gives
 None for it. Ids outside ``1..1000`` have no seeded values: their features answer null, without error.
@@ -49,10 +59,12 @@ __all__ = [
     "FAILING_USER_ID",
     "FEATURE_RESOLVERS",
     "FEATURE_TYPES",
+    "HAS_MANY_RESOLVERS",
     "SEEDED_USER_IDS",
     "DataService",
     "FeatureStore",
     "parse_rfc3339",
+    "seeded_transactions",
     "seeded_user",
 ]
 
@@ -76,6 +88,11 @@ FEATURE_RESOLVERS: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 """Feature name to the fully qualified name of the resolver that computes it."""
+
+HAS_MANY_RESOLVERS: Final[Mapping[str, str]] = MappingProxyType(
+    {"user.transactions": "resolvers.get_user_transactions"}
+)
+"""Has-many feature name to its resolver; only the bulk query answers these."""
 
 _FIRST_NAMES: Final = (
     "Alice", "Bob", "Carol", "David", "Erin", "Frank", "Gina", "Henry", "Iris", "Jack",
@@ -122,6 +139,24 @@ def seeded_user(user_id: int) -> dict[str, Any] | None:
     """
     values = _SEEDED.get(user_id) if isinstance(user_id, int) and not isinstance(user_id, bool) else None
     return None if values is None else dict(values)
+
+
+def seeded_transactions(user_id: int) -> list[dict[str, Any]]:
+    """The seeded ``user.transactions`` of user `user_id`, in order; ``[]`` outside ``1..1000``.
+
+    Each is ``{"transaction.id": n * 10 + k, "transaction.user_id": n, "transaction.amount": ...}``
+    for ``k`` in ``0..n % 4 - 1``.
+    """
+    if not isinstance(user_id, int) or isinstance(user_id, bool) or user_id not in _SEEDED:
+        return []
+    return [
+        {
+            "transaction.id": user_id * 10 + k,
+            "transaction.user_id": user_id,
+            "transaction.amount": (user_id * 37 + k * 53) % 10_000 / 100,
+        }
+        for k in range(user_id % 4)
+    ]
 
 
 _RFC3339: Final = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})")
@@ -278,6 +313,13 @@ def _parse_query(request: Request) -> _Query:
     return _Query(user_id, outputs, _flag(data, "include_meta"), _flag(data, "explain"))
 
 
+def _not_found_message(name: str) -> str:
+    """The message of the ``RESOLVER_NOT_FOUND`` error for output `name` of a JSON query."""
+    if name in HAS_MANY_RESOLVERS:
+        return f"{name!r} is a has-many feature: only the bulk query (POST /v1/query/feather) answers it"
+    return f"no resolver computes the feature {name!r}"
+
+
 class DataService:
     """The handlers of ``/v1/query/online``, ``/v1/upload_features`` and ``/v1/who-am-i``.
 
@@ -321,11 +363,7 @@ class DataService:
         for name in outputs:
             resolver = FEATURE_RESOLVERS.get(name)
             if resolver is None:
-                errors.append(
-                    chalk_error(
-                        "RESOLVER_NOT_FOUND", f"no resolver computes the feature {name!r}", feature=name
-                    )
-                )
+                errors.append(chalk_error("RESOLVER_NOT_FOUND", _not_found_message(name), feature=name))
                 continue
             error: dict[str, Any] | None = None
             cache_hit = uploaded is not None and name in uploaded
@@ -367,10 +405,10 @@ class DataService:
 
         answer: dict[str, Any] = {"data": results, "errors": errors}
         if include_meta:
-            answer["meta"] = self._query_meta(caller, outputs, ts, started, plan if explain else None)
+            answer["meta"] = self.query_meta(caller, outputs, ts, started, plan if explain else None)
         return json_response(answer)
 
-    def _query_meta(
+    def query_meta(
         self,
         caller: Caller,
         outputs: list[str],
@@ -378,6 +416,8 @@ class DataService:
         started: float,
         plan: list[dict[str, Any]] | None,
     ) -> dict[str, Any]:
+        """The ``meta`` of a query's answer (``include_meta``): `started` is its ``perf_counter()``
+        start, `plan` the explain steps (None: no ``explain_output``)."""
         meta: dict[str, Any] = {
             "execution_duration_s": time.perf_counter() - started,
             "deployment_id": self.deployment_id,

@@ -2,7 +2,7 @@
 
 Tests read it to check routing (which address served a call) and headers. It keeps the most
 recent requests only, so a long benchmark does not grow it without bound, and it never keeps the
-``Authorization`` header.
+``Authorization`` header, nor any body (a bulk query's is binary, and may be megabytes).
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ class RequestRecord(NamedTuple):
         status: The HTTP status it was answered with; 0 when an injected fault dropped the
             connection before a status was sent.
         query_name: The query name of an online query or upload (the body's ``query_name``, else
-            the ``X-Chalk-Query-Name`` header), else None.
+            the ``X-Chalk-Query-Name`` header), or of a bulk query (its first query's
+            ``query_name``, else the header), else None.
         fault: The kind of the injected fault that applied to it (``"status"``, ``"drop_before"``,
             ...: a :class:`~chalk_client.testing.FaultKind` value), else None.
         operation: The spec operation it was (its ``operationId``: ``"query_online"``, ...), or

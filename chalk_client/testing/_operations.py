@@ -22,7 +22,7 @@ from chalk_openapi.api.offline import (
     get_offline_query_status,
     submit_offline_query,
 )
-from chalk_openapi.api.query import query_online, upload_features
+from chalk_openapi.api.query import query_bulk, query_online, upload_features
 from chalk_openapi.api.runs import get_run_status, trigger_resolver_run
 
 __all__ = ["OPERATIONS", "Operation", "operation_of"]
@@ -31,6 +31,7 @@ __all__ = ["OPERATIONS", "Operation", "operation_of"]
 _ENDPOINTS: Final = (
     get_token,
     query_online,
+    query_bulk,
     upload_features,
     who_am_i,
     trigger_resolver_run,
@@ -52,6 +53,10 @@ class Operation(NamedTuple):
 
 
 class _AnyBody:
+    """A stand-in body: a JSON model's (``to_dict()``) or a binary ``File``'s (``payload``)."""
+
+    payload = b""
+
     def to_dict(self) -> dict[str, Any]:
         return {}
 

@@ -1,10 +1,11 @@
 """ChalkServer: the Chalk API on two loopback ports, served by uvicorn from a background thread.
 
 One uvicorn server listens on two sockets: the API address (every endpoint) and the engine address
-(only ``POST /v1/query/online``, as a Chalk query engine); the app tells them apart by the local
-port of each connection. :class:`ChalkServer` routes the endpoints to the services (tokens, data,
-runs, offline queries, faults, the request log); ``chalk_client.testing._serving`` binds the sockets
-and runs uvicorn in its thread, and ``chalk_client.testing._tls`` checks the TLS settings.
+(only the online queries, ``POST /v1/query/online`` and ``POST /v1/query/feather``, as a Chalk query
+engine); the app tells them apart by the local port of each connection. :class:`ChalkServer` routes
+the endpoints to the services (tokens, data, bulk queries, runs, offline queries, faults, the
+request log); ``chalk_client.testing._serving`` binds the sockets and runs uvicorn in its thread,
+and ``chalk_client.testing._tls`` checks the TLS settings.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from types import TracebackType
 from typing import Final
 
 from chalk_client.testing._auth import TokenService
+from chalk_client.testing._bulk import BulkService
 from chalk_client.testing._data import DataService, FeatureStore
 from chalk_client.testing._faults._fault import Fault
 from chalk_client.testing._faults._plan import FaultPlan
@@ -50,12 +52,14 @@ class ChalkServer:
 
     It listens on two addresses: :attr:`url`, the API server (every endpoint), and
     :attr:`engine_url`, the query engine that the token answer's ``engines`` names for every
-    environment (only ``POST /v1/query/online``; anything else there is a 404). Every endpoint but
-    the token one wants a valid bearer token and checks the ``X-Chalk-*`` routing headers. The data
-    it serves is the seeded feature graph of :mod:`chalk_client.testing._data` (see
-    :func:`~chalk_client.testing.seeded_user`), plus what clients upload. Offline queries
-    (``/v4/offline_query``) run as jobs timed by its clock and leave real parquet files behind signed
-    URLs that expire (the rules: :mod:`chalk_client.testing._offline`; the jobs: :attr:`offline_jobs`).
+    environment (only ``POST /v1/query/online`` and ``POST /v1/query/feather``; anything else there
+    is a 404). Every endpoint but the token one wants a valid bearer token and checks the
+    ``X-Chalk-*`` routing headers. The data it serves is the seeded feature graph of
+    :mod:`chalk_client.testing._data` (see :func:`~chalk_client.testing.seeded_user`), plus what
+    clients upload; bulk queries (``/v1/query/feather``, Arrow in and out) follow
+    :mod:`chalk_client.testing._bulk`. Offline queries (``/v4/offline_query``) run as jobs timed by
+    its clock and leave real parquet files behind signed URLs that expire (the rules:
+    :mod:`chalk_client.testing._offline`; the jobs: :attr:`offline_jobs`).
     :attr:`requests` logs what came in, where.
 
     Given a certificate, it serves HTTPS on both addresses (and mTLS when it also requires a client
@@ -139,6 +143,9 @@ class ChalkServer:
         )
         self._store = FeatureStore()
         self._data = DataService(auth=self._auth, store=self._store, clock=clock)
+        self._bulk = BulkService(
+            auth=self._auth, store=self._store, clock=clock, query_meta=self._data.query_meta
+        )
         self._runs = RunService(auth=self._auth, clock=clock, run_duration=run_duration)
         self._offline = OfflineService(
             auth=self._auth,
@@ -154,6 +161,7 @@ class ChalkServer:
         handlers = {
             "get_token": self._auth.exchange,
             "query_online": self._data.query_online,
+            "query_bulk": self._bulk.query_bulk,
             "upload_features": self._data.upload_features,
             "who_am_i": self._data.who_am_i,
             "trigger_resolver_run": self._runs.trigger,
@@ -169,9 +177,13 @@ class ChalkServer:
         # Signed result-file URLs: no bearer token, the signature is the credential.
         router.add("GET", STORAGE_PREFIX + "/{job_id}/{file_name}", self._offline.download)
         self._engine_router = Router(
-            not_found_hint=" (this is an engine address: it serves only POST /v1/query/online)"
+            not_found_hint=(
+                " (this is an engine address: it serves only POST /v1/query/online and"
+                " POST /v1/query/feather)"
+            )
         )
-        self._engine_router.add(*OPERATIONS["query_online"], self._data.query_online)
+        for name in ("query_online", "query_bulk"):
+            self._engine_router.add(*OPERATIONS[name], handlers[name])
         self._faults.add_control_routes(router)
         self._app = App(router, name="api", observer=self._log.observe, faults=self._faults)
         self._lifecycle = threading.Lock()
@@ -256,7 +268,8 @@ class ChalkServer:
         """``http://127.0.0.1:<port>``, the query engine's address (known once started).
 
         The token answer's ``engines`` maps every environment to it. It serves only
-        ``POST /v1/query/online``. ``https://`` when it serves TLS (see `ssl_certfile`).
+        ``POST /v1/query/online`` and ``POST /v1/query/feather``. ``https://`` when it serves TLS
+        (see `ssl_certfile`).
         """
         if self._engine_url is None:
             raise RuntimeError("ChalkServer has not been started: call start() or use it in a with block")
@@ -325,7 +338,7 @@ class ChalkServer:
     def routes(self, served_by: str = "api") -> set[tuple[str, str]]:
         """Every ``(method, path or template)`` it serves on the API address (``"api"``) or on the
         engine address (``"engine"``): the spec's operations, the signed result-file path and
-        the fault-control routes on the first; the online query alone on the second."""
+        the fault-control routes on the first; the online and bulk queries alone on the second."""
         if served_by not in ("api", "engine"):
             raise ValueError(f"served_by is 'api' or 'engine', not {served_by!r}")
         return (self._app.router if served_by == "api" else self._engine_router).routes()

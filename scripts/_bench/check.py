@@ -2,8 +2,9 @@
 
 It gates only same-run ratios, and only for gross regressions (worse than half a target). A figure
 that fails is measured again once, with a fresh set of paired rounds, and fails the run only if it
-fails again. Absolute times, exchange counts, expired tokens, errors and memory are printed, never
-gated: deterministic tests assert those.
+fails again. Absolute times, exchange counts, expired tokens, errors and peak RSS are printed, never
+gated: deterministic tests assert those. (A bulk decode's peak memory is gated: it is a ratio to
+the size of the table it decoded.)
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ class Check:
     limit: float
     at_most: bool
     # False: a miss is reported, but --check never fails on it (anything but a same-run ratio:
-    # absolute times, counts, memory).
+    # absolute times, counts, peak RSS).
     gross_gate: bool = True
 
     def passed(self) -> bool:

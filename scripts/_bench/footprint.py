@@ -63,7 +63,7 @@ print(after_client, rss())
 )
 
 
-def _run_python(code: str, *args: str) -> str:
+def run_python(code: str, *args: str) -> str:
     """The stdout of ``python -c code args`` in a fresh process (bounded: 60 s)."""
     done = subprocess.run(
         [sys.executable, "-c", code, *args],
@@ -81,14 +81,14 @@ def _run_python(code: str, *args: str) -> str:
 def measure_import(profile: Profile, report: Report) -> None:
     """``import chalk_client`` wall time in fresh processes, beside ``import httpx``."""
     sdk_code, httpx_code = _IMPORT_CODE.format(module="chalk_client"), _IMPORT_CODE.format(module="httpx")
-    _run_python(sdk_code)  # warm the file cache and the bytecode cache
-    _run_python(httpx_code)
+    run_python(sdk_code)  # warm the file cache and the bytecode cache
+    run_python(httpx_code)
     values, baselines, with_aiohttp = [], [], 0
     for _ in range(profile.import_runs):
-        seconds, aiohttp_imported = _run_python(sdk_code).split()
+        seconds, aiohttp_imported = run_python(sdk_code).split()
         values.append(float(seconds))
         with_aiohttp += int(aiohttp_imported)
-        baselines.append(float(_run_python(httpx_code).split()[0]))
+        baselines.append(float(run_python(httpx_code).split()[0]))
     value, ratio = statistics.median(values), paired_ratio(values, baselines)
     report.figures += [
         Figure(
@@ -119,8 +119,8 @@ def measure_rss(profile: Profile, server: BenchServer, report: Report) -> None:
     args = (server.url, CLIENT_SECRET, token)
     sdk_runs, httpx_runs = [], []
     for _ in range(profile.rss_runs):
-        sdk_runs.append([int(v) for v in _run_python(_RSS_SDK_CODE, *args).split()])
-        httpx_runs.append([int(v) for v in _run_python(_RSS_HTTPX_CODE, *args).split()])
+        sdk_runs.append([int(v) for v in run_python(_RSS_SDK_CODE, *args).split()])
+        httpx_runs.append([int(v) for v in run_python(_RSS_HTTPX_CODE, *args).split()])
     for index, label, limit in (
         (0, "import + one client", None),
         (1, "import + client + one call", 5 * 2**20),

@@ -12,7 +12,7 @@ import httpx
 
 from .clients import max_connections, sdk_limits
 from .figures import Report
-from .profiles import PARSE_FEATURES, ROOT, Profile
+from .profiles import BULK_OUTPUT, BULK_ROWS, DECODE_ROWS, PARSE_FEATURES, ROOT, Profile
 from .tables import FIGURE_HEADERS, MODE_HEADERS, figure_rows, markdown_table, mode_rows
 
 
@@ -116,7 +116,10 @@ def methodology_notes(profile: Profile) -> list[str]:
         f"{profile.conc_pairs} sets x {profile.conc_seconds:g} s per side (a round ends when its last call "
         f"in flight at the deadline answers, and its rate counts that drain); saturation "
         f"{profile.saturation_runs} run(s) per client; import {profile.import_runs} processes per side; RSS "
-        f"{profile.rss_runs}; parse {profile.parse_pairs} pairs x {profile.parse_seconds:g} s.",
+        f"{profile.rss_runs}; parse {profile.parse_pairs} pairs x {profile.parse_seconds:g} s; bulk "
+        f"{profile.bulk_pairs} sets of {profile.bulk_calls} query_bulk calls, {profile.bulk_calls} raw floor "
+        f"calls and {profile.bulk_sequential:,} query() calls; bulk decode {profile.decode_pairs} pairs x "
+        f"{profile.decode_seconds:g} s; its memory {profile.memory_runs} process(es).",
         "get_token() figures include the timing loop's own cost (itertools.repeat); the baseline column "
         "shows a no-op call timed the same way.",
         "Import: the perf_counter time around the import statement in `python -c`, after one unmeasured "
@@ -127,7 +130,23 @@ def methodology_notes(profile: Profile) -> list[str]:
         "alone builds an httpx.Client and posts the same query with a static token.",
         f"Parse: {PARSE_FEATURES:,} features (ints, floats, strings, booleans; no errors), the SDK's own "
         "online-query parser on a prepared httpx.Response, against json.loads of the same bytes.",
+        f"Bulk: every side asks for {', '.join(BULK_OUTPUT)} of the {BULK_ROWS:,} users user.id 0..{BULK_ROWS - 1:,} "
+        "(an int64 pyarrow.Table, made once: the floor never converts Python values, so neither does the SDK's "
+        "side). ChalkClient.query_bulk builds its request each call and reads the answer "
+        "to to_arrow() (its byte-model parse, pyarrow's read and its checks of the table: every buffer, offset "
+        "and index in bounds); the raw floor "
+        "posts the request bytes the SDK builds (made once, the same headers) with a plain httpx.Client and "
+        "reads the answer's Arrow file with pyarrow.ipc after a hand walk of the byte model's lengths; the "
+        "sequential side is ChalkClient.query(), one user a call. Each ratio is of rows/s; a quick run makes "
+        "fewer query() calls (rows/s is a rate). The server answers from a precomputed LZ4 answer (its time "
+        "per answer is in a note).",
+        f"Bulk decode: a {DECODE_ROWS:,}-row answer written by ChalkServer's encoder (LZ4), decoded in-process "
+        "by decode_response() and bulk_result() to to_arrow(), against pyarrow.ipc.open_file().read_all() of "
+        "the same Arrow bytes alone; its peak memory is measured in a fresh process (see the note above) "
+        "against the table's nbytes.",
         "--check gates only same-run ratios (the SDK against a floor, import against import httpx, parse "
-        "against json.loads), and fails only on a gross regression, confirmed by one re-measurement. Absolute "
-        "times, memory, exchange counts, expired tokens and errors are printed, never gated.",
+        "against json.loads, query_bulk against query(), a bulk decode's time against pyarrow's and its peak "
+        "memory against its table's size, query_bulk against its raw floor), and fails only on a gross regression, confirmed by one "
+        "re-measurement. Absolute times, peak RSS, exchange counts, expired tokens and errors are printed, "
+        "never gated.",
     ]

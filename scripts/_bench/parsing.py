@@ -53,7 +53,7 @@ def _generated_model(body: bytes) -> object:
     return OnlineQueryResponse.from_dict(json.loads(body))
 
 
-def _seconds_per_call(call: Callable[[], object], seconds: float, max_calls: int = 100_000) -> float:
+def seconds_per_call(call: Callable[[], object], seconds: float, max_calls: int = 100_000) -> float:
     """Mean seconds per call over about `seconds` of back-to-back calls (at most `max_calls`)."""
     start = time.perf_counter()
     deadline = start + seconds
@@ -74,17 +74,17 @@ def measure_parse(profile: Profile, report: Report) -> None:
     if len(result) != PARSE_FEATURES or result.get_value("user.f2") != "value number 2":
         raise RuntimeError("the parsed benchmark answer does not hold what was sent")
     loads = functools.partial(json.loads, body)
-    _seconds_per_call(parse, 0.1)
-    _seconds_per_call(loads, 0.1)
+    seconds_per_call(parse, 0.1)
+    seconds_per_call(loads, 0.1)
     values, baselines = [], []
     for _ in range(profile.parse_pairs):
-        values.append(_seconds_per_call(parse, profile.parse_seconds))
-        baselines.append(_seconds_per_call(loads, profile.parse_seconds))
+        values.append(seconds_per_call(parse, profile.parse_seconds))
+        baselines.append(seconds_per_call(loads, profile.parse_seconds))
     ratio = paired_ratio(values, baselines)
     # Why this one parser is written by hand: the generated model, the way every other answer is read.
     generated = functools.partial(_generated_model, body)
     generated()
-    model_times = [_seconds_per_call(generated, profile.parse_seconds) for _ in range(profile.parse_pairs)]
+    model_times = [seconds_per_call(generated, profile.parse_seconds) for _ in range(profile.parse_pairs)]
     report.figures.append(
         Figure(
             f"parse {PARSE_FEATURES:,}-feature answer: generated OnlineQueryResponse",

@@ -16,6 +16,10 @@ USER_ID: Final = "user.id"
 TASKS: Final = 256
 THREADS: Final = 64
 PARSE_FEATURES: Final = 1000
+FEATHER_PATH: Final = "/v1/query/feather"
+BULK_ROWS: Final = 10_000  # the rows of each bulk query over HTTP
+BULK_OUTPUT: Final = ("user.name", "user.age", "user.credit_score")
+DECODE_ROWS: Final = 100_000  # the rows of the bulk answer decoded in-process
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,13 @@ class Profile:
     parse_seconds: float
     capacity_rounds: int
     capacity_seconds: float
+    bulk_pairs: int  # bulk queries over HTTP: rounds per side (query_bulk, the raw floor, query())
+    bulk_calls: int  # query_bulk() (and raw floor) calls per round
+    bulk_sequential: int  # query() calls per round of the sequential side
+    bulk_limit: float  # the longest a bulk-mode round may take (seconds)
+    decode_pairs: int  # decoding a bulk answer in-process: rounds per side
+    decode_seconds: float
+    memory_runs: int  # fresh processes measuring the decode's peak memory
     budget: float  # the watchdog ends a run that hangs after this many seconds
     remeasure_budget: float  # and a re-measurement (--check) after this many more
     httpx2: bool = False  # --httpx2: raw httpx2.Client as a reference floor in the sync modes
@@ -62,6 +73,13 @@ FULL: Final = Profile(
     parse_seconds=0.3,
     capacity_rounds=3,
     capacity_seconds=0.5,
+    bulk_pairs=5,
+    bulk_calls=40,
+    bulk_sequential=2_000,  # 10,000 query() calls in all
+    bulk_limit=15.0,
+    decode_pairs=7,
+    decode_seconds=0.3,
+    memory_runs=3,
     budget=420.0,
     remeasure_budget=240.0,
 )
@@ -83,6 +101,13 @@ QUICK: Final = Profile(
     parse_seconds=0.2,
     capacity_rounds=2,
     capacity_seconds=0.3,
+    bulk_pairs=2,
+    bulk_calls=15,
+    bulk_sequential=500,
+    bulk_limit=8.0,
+    decode_pairs=3,
+    decode_seconds=0.1,
+    memory_runs=1,
     budget=180.0,
     remeasure_budget=120.0,
 )

@@ -86,11 +86,15 @@ class Guard:
 
 @dataclass
 class Side:
-    """One client under measurement: its call (unguarded, for the check of its first answer)."""
+    """One client under measurement: its call (unguarded, for the check of its first answer).
+
+    `timed` times this side's rounds instead of the mode's loop (e.g. a count of calls, not a time).
+    """
 
     name: str
     call: Callable[[], Any]
     echo: Callable[[Any], object]
+    timed: Callable[[Callable[[], Any], float], Round] | None = None
     guard: Guard = field(init=False)
     guarded: Callable[[], Any] = field(init=False)
     rounds: list[Round] = field(default_factory=list)
@@ -143,24 +147,26 @@ def run_sync_rounds(
     rounds: int,
     seconds: float,
     warmup: float,
+    floors: bool = True,
 ) -> ModeResult:
     """Warm every side up (checking its first answer), then `rounds` rounds of each, side by side.
 
     The order rotates from one set of rounds to the next, so no side always runs first; each
-    round's calls are checked against the queries the server answered during it.
+    round's calls are checked against the queries the server answered during it. `floors` False:
+    the mode's raw sides are not floors of the server's capacity (they send other queries).
     """
     for side in sides:
         _check_echo(report, mode, side, side.guarded())
-        timed(side.guarded, warmup)
+        (side.timed or timed)(side.guarded, warmup)
     for index in range(rounds):
         shift = index % len(sides)
         for side in [*sides[shift:], *sides[:shift]]:
             before = server.queries()
-            measured = timed(side.guarded, seconds)
+            measured = (side.timed or timed)(side.guarded, seconds)
             served = server.queries() - before
             _count_check(report, mode, side.name, index=index, calls=measured.calls, served=served)
             side.rounds.append(replace(measured, served=served))
-    return _mode_result(report, mode, sides)
+    return _mode_result(report, mode, sides, floors=floors)
 
 
 async def run_async_rounds(
@@ -189,7 +195,7 @@ async def run_async_rounds(
     return _mode_result(report, mode, sides)
 
 
-def _mode_result(report: Report, mode: str, sides: Sequence[Side]) -> ModeResult:
+def _mode_result(report: Report, mode: str, sides: Sequence[Side], *, floors: bool = True) -> ModeResult:
     result = ModeResult(mode, {side.name: side.result() for side in sides})
     for side in result.sides.values():
         if side.failures:
@@ -199,9 +205,9 @@ def _mode_result(report: Report, mode: str, sides: Sequence[Side]) -> ModeResult
             else:
                 report.notes.append(message + "; too few to matter, but counted in the rate.")
     report.modes.append(result)
-    floors = [s.median("rate") for name, s in result.sides.items() if name.startswith("raw ")]
-    if floors:
-        report.floor_rates[mode] = max(floors)
+    rates = [s.median("rate") for name, s in result.sides.items() if name.startswith("raw ")]
+    if floors and rates:
+        report.floor_rates[mode] = max(rates)
     return result
 
 

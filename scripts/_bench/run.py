@@ -23,6 +23,10 @@ from .steps import run_step, steps
 CAPACITY_HEADROOM: Final = 3.0
 
 
+class UnknownStepError(ValueError):
+    """``--only`` names no step of the run."""
+
+
 @contextmanager
 def clean_environment() -> Iterator[None]:
     """No CHALK_* variables and no ``chalk login`` file: the clients see only what they are given."""
@@ -39,14 +43,25 @@ def clean_environment() -> Iterator[None]:
             os.environ.update(saved)
 
 
-def run(profile: Profile, *, check: bool) -> Report:
-    """Every measurement, in order, against one benchmark server (and re-measurements for --check)."""
+def run(profile: Profile, *, check: bool, only: str | None = None) -> Report:
+    """Every measurement, in order, against one benchmark server (and re-measurements for --check).
+
+    `only`: just the steps whose label holds it (e.g. "bulk"), without the server's capacity.
+
+    Raises:
+        UnknownStepError: `only` names no step.
+    """
     report = Report()
     owners: dict[str, str] = {}  # figure name -> the step that measures it
     with BenchServer() as server:
-        progress("server capacity")
-        capacity = measure_capacity(profile, server)
-        all_steps = steps(profile, server)
+        all_steps = [(label, step) for label, step in steps(profile, server) if only is None or only in label]
+        if not all_steps:
+            labels = ", ".join(repr(label) for label, _ in steps(profile, server))
+            raise UnknownStepError(f"--only {only!r} names no step (the steps: {labels})")
+        capacity = None
+        if only is None:
+            progress("server capacity")
+            capacity = measure_capacity(profile, server)
         for number, (label, step) in enumerate(all_steps, 1):
             progress(f"{number}/{len(all_steps)} {label}")
             known = len(report.figures), len(report.transport)
@@ -60,8 +75,24 @@ def run(profile: Profile, *, check: bool) -> Report:
     return report
 
 
-def add_summary_figures(report: Report, capacity: float) -> None:
-    """The server's capacity against the fastest floor, and the server's count of every round."""
+def add_summary_figures(report: Report, capacity: float | None) -> None:
+    """The server's capacity against the fastest floor (None: not measured), and the server's count
+    of every round."""
+    checked, mismatched = report.count_checks
+    report.figures.append(
+        Figure(
+            "rounds where the server answered every call, no more",
+            f"{checked - mismatched} of {checked}",
+            "-",
+            "-",
+            "all",
+            (Check(float(mismatched), 0.0, at_most=True, gross_gate=False),),
+            gate=False,
+            verdict="ok" if not mismatched else "ERROR",
+        )
+    )
+    if capacity is None:
+        return
     fastest_mode, fastest = max(report.floor_rates.items(), key=lambda item: item[1], default=("-", 1.0))
     headroom = capacity / fastest
     report.figures.insert(
@@ -75,19 +106,6 @@ def add_summary_figures(report: Report, capacity: float) -> None:
             (Check(headroom, CAPACITY_HEADROOM, at_most=False, gross_gate=False),),
             gate=False,
         ),
-    )
-    checked, mismatched = report.count_checks
-    report.figures.append(
-        Figure(
-            "rounds where the server answered every call, no more",
-            f"{checked - mismatched} of {checked}",
-            "-",
-            "-",
-            "all",
-            (Check(float(mismatched), 0.0, at_most=True, gross_gate=False),),
-            gate=False,
-            verdict="ok" if not mismatched else "ERROR",
-        )
     )
     verdict = (
         "enough headroom: the SDK-to-floor ratios measure the clients, not the server"

@@ -6,6 +6,8 @@ import sys
 import traceback
 from collections.abc import Callable
 
+from .bulk import measure_bulk
+from .bulk_decode import measure_decode
 from .figures import Report
 from .footprint import measure_import, measure_rss
 from .get_token import measure_get_token
@@ -39,6 +41,8 @@ def steps(profile: Profile, server: BenchServer) -> list[tuple[str, Step]]:
         ("import time", lambda report: measure_import(profile, report)),
         ("peak RSS", lambda report: measure_rss(profile, server, report)),
         ("parsing", lambda report: measure_parse(profile, report)),
+        ("bulk queries", lambda report: measure_bulk(profile, server, report)),
+        ("bulk decode", lambda report: measure_decode(profile, report)),
     ]
 
 

@@ -175,7 +175,7 @@ def test_multi_query_answers_in_request_order_with_errors_per_query(
     (error,) = results[11].errors
     assert isinstance(error, ChalkServerErrorInfo)
     assert (error.code, error.message) == ("RESOLVER_NOT_FOUND", "no user.unknown")
-    with pytest.raises(ChalkResultError, match="no user.unknown"):
+    with pytest.raises(ChalkResultError, match=r"no user\.unknown"):
         results[11].raise_for_errors()
     (request,) = api.data_requests()
     assert "x-chalk-query-name" not in request.headers  # each query's name is in its own header

@@ -48,6 +48,10 @@ def test_pandas_and_polars_frames_become_tables() -> None:
         ({3: [1]}, "non-empty feature names"),
         ({"": [1]}, "non-empty feature names"),
         ({"user.at": [datetime(2026, 1, 1)]}, "naive"),
+        # pyarrow reads [aware, naive] as one aware column: each value of such a column is checked
+        ({"user.at": [datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2)]}, r"input\['user.at'\]\[1\]"),
+        ({"user.seen": [[datetime(2026, 1, 1)]]}, "naive timestamps"),  # nested in a list
+        ({"user.visit": [{"at": datetime(2026, 1, 1)}]}, "naive timestamps"),  # nested in a struct
         ([1, 2], "must be a mapping"),
         ({"user.x": [1, "a"]}, "cannot be sent as an Arrow table"),
     ],
@@ -65,6 +69,13 @@ def test_a_table_of_naive_timestamps_or_unnamed_or_repeated_columns_is_refused()
         bulk_input_table(repeated)
     with pytest.raises(ChalkInputError, match="no rows"):
         bulk_input_table(pa.table({"user.id": pa.array([], pa.int64())}))
+    nested = pa.array([[datetime(2026, 1, 1)]], pa.list_(pa.timestamp("us")))
+    with pytest.raises(ChalkInputError, match="naive timestamps"):
+        bulk_input_table(pa.table({"user.seen": nested}))
+    aware = pa.array(
+        [{"at": datetime(2026, 1, 1, tzinfo=UTC)}], pa.struct([("at", pa.timestamp("us", "UTC"))])
+    )
+    assert bulk_input_table(pa.table({"user.visit": aware})).num_rows == 1
 
 
 def test_now_is_one_iso_string_per_row() -> None:

@@ -8,7 +8,9 @@ no code, so a round trip through both is a check of each. Malformed bodies are b
 
 from __future__ import annotations
 
+import contextlib
 import json
+import struct
 import subprocess
 import sys
 from typing import Any
@@ -360,6 +362,37 @@ def _invalid_or_answers(body: bytes) -> None:
     except ChalkInvalidResponseError:
         return
     assert all(isinstance(a, BulkAnswer) for a in answers)
+    # Every value can be read without a crash: offsets were checked. Text is not checked for
+    # UTF-8 when decoding (that would double the decode's cost), so a changed byte inside a string
+    # may fail here, as a UnicodeDecodeError, and only so.
+    for answer in answers:
+        for table in [answer.scalars, *answer.groups.values()]:
+            for column in [] if table is None else table.columns:
+                with contextlib.suppress(UnicodeDecodeError):
+                    column.to_pylist()
+
+
+def _string_table(offsets: list[int], data: bytes) -> pa.Table:
+    buffers = [None, pa.py_buffer(struct.pack(f"<{len(offsets)}i", *offsets)), pa.py_buffer(data)]
+    return pa.table({"user.name": pa.Array.from_buffers(pa.string(), len(offsets) - 1, buffers)})
+
+
+def test_a_string_column_whose_offsets_fall_is_an_invalid_response() -> None:
+    good = encode_response([FeatherResult(scalars=_string_table([0, 2, 3], b"abc"))], compression=None)
+    (answer,) = decode_response(good, what=WHAT)
+    assert answer.scalars is not None
+    assert answer.scalars.column("user.name").to_pylist() == ["ab", "c"]
+    bad = encode_response([FeatherResult(scalars=_string_table([0, 3, 1], b"abc"))], compression=None)
+    with pytest.raises(ChalkInvalidResponseError, match="offsets run outside its 3 bytes"):
+        decode_response(bad, what=WHAT)
+
+
+def test_text_that_is_not_utf8_is_read_and_fails_only_when_made_a_str() -> None:
+    body = encode_response([FeatherResult(scalars=_string_table([0, 2], b"\xff\xfe"))], compression=None)
+    (answer,) = decode_response(body, what=WHAT)
+    assert answer.scalars is not None
+    with pytest.raises(UnicodeDecodeError):
+        answer.scalars.column("user.name").to_pylist()
 
 
 @pytest.mark.parametrize("body", [_VALID, _VALID_STREAM], ids=["file, lz4", "stream, lz4"])

@@ -78,7 +78,7 @@ def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     # The story: what Chalk is, values, writes, errors, runs, offline, then what the client does.
     assert out.startswith("Chalk is a feature store.")
     headings = [line.split(".")[0] for line in out.splitlines() if line[:1].isdigit()]
-    assert headings == ["1", "2", "3", "4", "5", "6", "7"]
+    assert headings == ["1", "2", "3", "4", "5", "6", "7", "8"]
     assert out.index("Ada Lovelace") < out.index("offline query") < out.index("What the client does for you")
     assert '"Ada Lovelace"' in out  # the data plane: a query ...
     assert "the query went to the engine address" in out
@@ -88,6 +88,12 @@ def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     assert "refused before anything is sent" in out
     assert "ChalkAuthenticationError" in out
     assert "not-the-secret" not in out
+    assert "1000 rows x 5 columns in" in out  # a bulk query ...
+    assert "x longer)" in out  # ... timed against single queries
+    assert "user.name: large_string" in out
+    assert "errors are returned, not raised: ['RESOLVER_FAILED for user 13']" in out
+    assert "user.transactions came back as its own table (6 rows)" in out  # a multi-query
+    assert "RESOLVER_NOT_FOUND for user.shoe_size" in out
     assert "progress: successful 100% (1000 rows)" in out  # the offline query ...
     assert "0% (1 row" not in out  # no "running 0% (1 rows)"
     assert "to_arrow(): 1000 rows x 4 columns" in out  # ... read back as a table

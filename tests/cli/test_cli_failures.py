@@ -121,7 +121,7 @@ def test_help_documents_every_exit_status(capsys: pytest.CaptureFixture[str]) ->
     [
         (["no-such-command"], "invalid choice: 'no-such-command'"),
         (["token", "--no-such-option"], "unrecognized arguments: --no-such-option"),
-        (["query", "--output", "user.name"], "the following arguments are required: --input"),
+        (["query", "--output", "user.name"], "one of the arguments --input --input-file is required"),
         (["dev-server", "--port", "70000"], "70000 is not a port: use 1 to 65535, or 0 for a free one"),
         (["dev-server", "--port", "-1"], "-1 is not a port"),
         (["dev-server", "--port", "eighty"], "'eighty' is not a port number"),

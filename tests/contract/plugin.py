@@ -12,9 +12,17 @@ What it checks
     - Answers: ``App.__call__`` (ChalkServer's ASGI app) is wrapped: for a request whose
       ``(method, path)`` is an operation, the ``send`` callable it is given is wrapped to capture the
       status and the body of the answer. Every ``application/json`` answer must match the schema the
-      spec gives that operation and status; a status the spec does not document, or an answer that
-      is not JSON, is a violation too. Only apps of a ChalkServer are watched (an ``App`` with a
-      ``FaultPlan``): a test's own ``App`` with its own handlers is not.
+      spec gives that operation and status; a status the spec does not document, or an answer in a
+      media type the spec does not give it, is a violation too. Only apps of a ChalkServer are
+      watched (an ``App`` with a ``FaultPlan``): a test's own ``App`` with its own handlers is not.
+    - Binary bodies: an operation whose request or answer the spec gives as
+      ``application/octet-stream`` has its byte format checked by the readers of both sides, as
+      :data:`BINARY_REQUESTS` and :data:`BINARY_ANSWERS` name them per operation. ``query_bulk``'s
+      request must be a ``chal1`` envelope that ChalkServer's reader
+      (``chalk_client.testing._feather.decode_request``) takes, and its 200 answer a byte model that
+      the SDK's reader (``chalk_client._api.feather.decode_response``) takes, whose errors are
+      ``ChalkError`` objects and whose meta a ``QueryMeta``. Its error answers are JSON, checked as
+      any other's. A binary operation without a checker is a violation.
     - Faults: an answer whose request an injected fault applied to (``FaultPlan.take`` returned an
       injection; it is wrapped to tell the app's wrapper which fault) is checked only when the fault
       leaves the answer as the spec describes it: ``delay``, ``revoke_token``, ``rate_limit``,
@@ -32,9 +40,9 @@ When it fails
     says so.
 
 Cost
-    Recording is an append per request; checking is one jsonschema validation per body, in the test's
-    thread after the test. A request body seen before (same operation, same bytes) is not checked
-    again, and after ``MAX_ANSWERS_PER_KEY`` answers to one path with one status in one test (a load
+    Recording is an append per request; checking is one jsonschema validation (or one decoding) per
+    body, in the test's thread after the test. A request body seen before (same operation, same
+    bytes: kept as a digest) is not checked again, and after ``MAX_ANSWERS_PER_KEY`` answers to one path with one status in one test (a load
     test's thousands of identical calls), further ones are counted but not checked.
 """
 
@@ -43,6 +51,7 @@ from __future__ import annotations
 import collections
 import contextvars
 import functools
+import hashlib
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any, Final
@@ -53,7 +62,7 @@ import pytest
 
 from tests.contract import spec
 
-__all__ = ["MAX_ANSWERS_PER_KEY", "Recorder", "recorder"]
+__all__ = ["BINARY_ANSWERS", "BINARY_REQUESTS", "MAX_ANSWERS_PER_KEY", "Recorder", "recorder"]
 
 MAX_ANSWERS_PER_KEY: Final = 500
 _MAX_SEEN_REQUESTS: Final = 4096
@@ -70,6 +79,45 @@ def _is_json(content_type: bytes | str | None) -> bool:
         content_type = content_type.encode("latin-1")
     media_type = content_type.split(b";", 1)[0].strip().lower()
     return media_type == _JSON or (media_type.startswith(b"application/") and media_type.endswith(b"+json"))
+
+
+def _media_type(content_type: bytes | None) -> str | None:
+    if content_type is None:
+        return None
+    return content_type.split(b";", 1)[0].strip().lower().decode("latin-1")
+
+
+def _check_bulk_request(body: bytes) -> None:
+    """A ``chal1`` envelope, as ChalkServer's reader takes it."""
+    from chalk_client.testing._feather import FeatherRequestError, decode_request
+
+    try:
+        decode_request(body)
+    except FeatherRequestError as err:
+        raise AssertionError(f"the body is not a well-formed chal1 envelope: {err}") from None
+
+
+def _check_bulk_answer(body: bytes) -> None:
+    """A byte model, as the SDK's reader takes it, whose errors and metas fit the spec's schemas."""
+    from chalk_client._api.feather import decode_response
+    from chalk_client._core.errors import ChalkInvalidResponseError
+
+    try:
+        answers = decode_response(body, what="the bulk query")
+    except ChalkInvalidResponseError as err:
+        raise AssertionError(f"the body is not a well-formed bulk answer: {err}") from None
+    for index, answer in enumerate(answers):
+        for position, error in enumerate(answer.errors):
+            spec.validate_component("ChalkError", error, f"result {index}'s errors[{position}]")
+        if answer.meta is not None:
+            spec.validate_component("QueryMeta", answer.meta, f"result {index}'s meta")
+
+
+BINARY_REQUESTS: Final[dict[str, Callable[[bytes], None]]] = {"query_bulk": _check_bulk_request}
+"""operationId -> the check of its binary request body (raises ``AssertionError``)."""
+
+BINARY_ANSWERS: Final[dict[str, Callable[[bytes], None]]] = {"query_bulk": _check_bulk_answer}
+"""operationId -> the check of its binary 2xx answer body (raises ``AssertionError``)."""
 
 
 def _fault_keeps_the_contract(fault: Any) -> bool:
@@ -143,24 +191,40 @@ class Recorder:
         operation = spec.match(method, path)
         if operation is None:
             return
-        key = (operation.operation_id, body)
+        key = (
+            operation.operation_id,
+            None if body is None else hashlib.blake2b(body, digest_size=16).digest(),
+        )
         if key in self._seen_requests:
             return
         self.requests_checked += 1
         where = f"the SDK sent {method} {url}"
-        if not body:
-            parsed: Any = spec.NO_BODY
-        else:
-            try:
-                parsed = orjson.loads(body)
-            except orjson.JSONDecodeError:
+        if operation.binary_request:
+            check = BINARY_REQUESTS.get(operation.operation_id)
+            if check is None:
                 raise AssertionError(
-                    f"{operation}: {where} with a body that is not JSON: {body[:200]!r}"
-                ) from None
-        try:
-            spec.validate_request(method, path, parsed)
-        except AssertionError as exc:
-            raise AssertionError(f"{where}\n{exc}") from None
+                    f"{operation}: a binary request body, and no check for it in BINARY_REQUESTS"
+                )
+            if not body:
+                raise AssertionError(f"{operation}: {where} without the binary body the spec requires")
+            try:
+                check(body)
+            except AssertionError as exc:
+                raise AssertionError(f"{operation}: {where}\n{exc}") from None
+        else:
+            if not body:
+                parsed: Any = spec.NO_BODY
+            else:
+                try:
+                    parsed = orjson.loads(body)
+                except orjson.JSONDecodeError:
+                    raise AssertionError(
+                        f"{operation}: {where} with a body that is not JSON: {body[:200]!r}"
+                    ) from None
+            try:
+                spec.validate_request(method, path, parsed)
+            except AssertionError as exc:
+                raise AssertionError(f"{where}\n{exc}") from None
         self._seen_requests[key] = None
         if len(self._seen_requests) > _MAX_SEEN_REQUESTS:
             self._seen_requests.popitem(last=False)
@@ -173,8 +237,23 @@ class Recorder:
             return
         self.answers_checked += 1
         where = f"ChalkServer answered {method} {path} with {status}"
+        media_type = _media_type(content_type)
+        documented = operation.media_types(status)
+        if media_type == spec.BINARY_MEDIA_TYPE and media_type in documented:
+            check = BINARY_ANSWERS.get(operation.operation_id)
+            if check is None:
+                raise AssertionError(f"{operation}: a binary answer, and no check for it in BINARY_ANSWERS")
+            try:
+                check(body)
+            except AssertionError as exc:
+                raise AssertionError(f"{operation}: {where}\n{exc}") from None
+            return
         if not _is_json(content_type):
             shown = content_type.decode("latin-1") if content_type is not None else "no content type"
+            if documented and spec.JSON_MEDIA_TYPE not in documented:
+                raise AssertionError(
+                    f"{operation}: {where}, {shown}: the spec documents {', '.join(documented)}"
+                )
             raise AssertionError(f"{operation}: {where}, {shown}: the spec documents JSON answers only")
         try:
             parsed = orjson.loads(body)

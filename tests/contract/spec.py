@@ -12,6 +12,11 @@ it resolve as they are written. Validators are built on first use and kept.
   has only ``POST``; it is not a ``get_run_status`` of run ``trigger``).
 - :func:`validate_request` / :func:`validate_response`: raise an ``AssertionError`` naming the
   operation, the JSON pointer of each wrong value in the body and what is wrong with it.
+  :func:`validate_component` does the same for a value of one of the components' schemas (the
+  JSON inside a binary body, such as a bulk answer's errors).
+- Each operation also lists the media types of its request body and of each answer
+  (:attr:`Operation.request_media_types`, :meth:`Operation.media_types`): a binary body
+  (``application/octet-stream``) has no JSON schema, and its format is checked elsewhere.
 - :func:`schemas`: every schema of the document (components and inline, recursively), with its
   pointer.
 """
@@ -21,7 +26,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -42,6 +47,7 @@ __all__ = [
     "pointer",
     "schemas",
     "spec",
+    "validate_component",
     "validate_request",
     "validate_response",
 ]
@@ -49,6 +55,7 @@ __all__ = [
 SPEC_PATH: Final = Path(__file__).resolve().parents[2] / "openapi" / "chalk.yaml"
 SPEC_URI: Final = "urn:chalk-client:openapi:chalk.yaml"
 JSON_MEDIA_TYPE: Final = "application/json"
+BINARY_MEDIA_TYPE: Final = "application/octet-stream"
 HTTP_METHODS: Final = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # At most this many errors per body, and this many characters per message (a message quotes the
 # value, which may be a whole answer).
@@ -84,12 +91,14 @@ class Operation:
         method: The HTTP method, upper case.
         path: The path or path template (``/v1/runs/{run_id}``).
         request_schema: The JSON schema of its ``application/json`` request body, or None when it
-            takes no body.
+            takes no JSON body.
         request_required: Whether the request body is required.
         responses: Status key (``"200"``, ``"4XX"``, ``"default"``) to the JSON schema of that
             answer's ``application/json`` body (None: documented without a JSON body).
         request_pointer: The JSON pointer of `request_schema` in the document.
         response_pointers: The JSON pointer of each of `responses`.
+        request_media_types: The media types its request body may have (``()``: it takes none).
+        response_media_types: Status key to the media types of that answer's body (``()``: none).
     """
 
     operation_id: str
@@ -100,6 +109,18 @@ class Operation:
     responses: Mapping[str, Mapping[str, Any] | None]
     request_pointer: str | None
     response_pointers: Mapping[str, str | None]
+    request_media_types: tuple[str, ...] = ()
+    response_media_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def binary_request(self) -> bool:
+        """Whether its request body is binary (``application/octet-stream``)."""
+        return BINARY_MEDIA_TYPE in self.request_media_types
+
+    def media_types(self, status: int) -> tuple[str, ...]:
+        """The media types the spec gives the answer with `status` (``()``: none, or undocumented)."""
+        key = self.response_key(status)
+        return () if key is None else self.response_media_types.get(key, ())
 
     @property
     def route(self) -> tuple[str, str]:
@@ -183,17 +204,22 @@ class Spec:
         request_schema: Mapping[str, Any] | None = None
         request_pointer: str | None = None
         request_required = False
+        request_media_types: tuple[str, ...] = ()
         if "requestBody" in node:
             body, body_location = self.resolve(node["requestBody"], location + "/requestBody")
             request_required = bool(body.get("required", False))
             request_schema, request_pointer = self._json_schema(body, body_location)
+            request_media_types = tuple(body.get("content", {}))
         responses: dict[str, Mapping[str, Any] | None] = {}
         response_pointers: dict[str, str | None] = {}
+        response_media_types: dict[str, tuple[str, ...]] = {}
         for raw_key, answer in node.get("responses", {}).items():
             key = "default" if str(raw_key).lower() == "default" else str(raw_key).upper()
-            schema, schema_pointer = self._json_schema(answer, f"{location}/responses{pointer([raw_key])}")
+            answer_location = f"{location}/responses{pointer([raw_key])}"
+            schema, schema_pointer = self._json_schema(answer, answer_location)
             responses[key] = schema
             response_pointers[key] = schema_pointer
+            response_media_types[key] = tuple(self.resolve(answer, answer_location)[0].get("content", {}))
         return Operation(
             operation_id=operation_id,
             method=method.upper(),
@@ -203,6 +229,8 @@ class Spec:
             responses=responses,
             request_pointer=request_pointer,
             response_pointers=response_pointers,
+            request_media_types=request_media_types,
+            response_media_types=response_media_types,
         )
 
     # -- matching and validating ---------------------------------------------------------------
@@ -267,6 +295,12 @@ class Spec:
             )
         _check(self.validator(schema_pointer), body, f"{operation}: the {status} answer (spec: {key})")
         return operation
+
+    def validate_component(self, name: str, value: Any, what: str) -> None:
+        """Check `value` against ``#/components/schemas/<name>``; `what` names it in the message."""
+        if name not in self.document.get("components", {}).get("schemas", {}):
+            raise ValueError(f"the spec has no component schema {name!r}")
+        _check(self.validator(pointer(["components", "schemas", name])), value, what)
 
 
 def _check(validator: Draft202012Validator, instance: Any, what: str) -> None:
@@ -397,3 +431,8 @@ def validate_request(method: str, path: str, body: Any = NO_BODY) -> Operation:
 def validate_response(method: str, path: str, status: int, body: Any) -> Operation:
     """Check an answer (status and JSON body) against its operation; ``AssertionError`` when it does not fit."""
     return spec().validate_response(method, path, status, body)
+
+
+def validate_component(name: str, value: Any, what: str) -> None:
+    """Check `value` against the component schema `name`; ``AssertionError`` when it does not fit."""
+    spec().validate_component(name, value, what)

@@ -7,11 +7,14 @@ from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import httpx
+import pyarrow as pa
 import pytest
 
 from chalk_client import AsyncChalkClient, ChalkClient
+from chalk_client._api.feather import encode_request
 from chalk_client.testing import ChalkServer, Fault
 from chalk_client.testing._faults._plan import FaultPlan
+from chalk_client.testing._feather import FeatherResult, encode_response
 from chalk_client.testing._http import App, Request, Response, Router, json_response
 from tests.contract import plugin, spec
 
@@ -42,6 +45,9 @@ def _token(server: ChalkServer) -> dict[str, str]:
         },
     )
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+BULK_BODY = encode_request([({"outputs": ["user.age"]}, pa.table({"user.id": [1]}))])
 
 
 def _call(app: App, method: str, path: str) -> int:
@@ -225,3 +231,95 @@ def test_the_spec_module_matches_concrete_paths_to_operations() -> None:
     assert operation.response_key(404) == "4XX"
     assert operation.response_key(503) == "5XX"
     assert operation.response_key(302) is None
+
+
+# -- the binary operation ----------------------------------------------------------------------------
+
+
+def test_a_bulk_request_is_checked_with_the_servers_reader(recorder: plugin.Recorder) -> None:
+    url = "https://api.chalk.test/v1/query/feather"
+    checked = recorder.requests_checked
+    recorder.request("POST", url, BULK_BODY)
+    assert recorder.check() == []
+    assert recorder.requests_checked == checked + 1
+    recorder.request("POST", url, b'{"outputs": ["user.age"]}')
+    recorder.request("POST", url, BULK_BODY[:-3])
+    recorder.request("POST", url, None)
+    not_chal1, truncated, missing = recorder.check()
+    assert "query_bulk (POST /v1/query/feather): the SDK sent POST " + url in not_chal1
+    assert "not a well-formed chal1 envelope: the body does not start with 'chal1'" in not_chal1
+    assert "input table needs" in truncated
+    assert "without the binary body the spec requires" in missing
+
+
+def test_chalk_server_bulk_answers_are_checked(recorder: plugin.Recorder, server: ChalkServer) -> None:
+    checked = recorder.answers_checked
+    auth = _token(server)
+    for base in (server.url, server.engine_url):
+        assert httpx.post(f"{base}/v1/query/feather", content=BULK_BODY, headers=auth).status_code == 200
+    assert httpx.post(f"{server.url}/v1/query/feather", content=b"junk", headers=auth).status_code == 400
+    assert recorder.check() == []
+    assert recorder.answers_checked == checked + 4  # the token exchange too
+
+
+def _bulk_app(body: bytes, content_type: bytes = b"application/octet-stream") -> App:
+    async def query_bulk(request: Request) -> Response:
+        return Response(
+            200, [(b"content-type", content_type), (b"content-length", str(len(body)).encode())], body
+        )
+
+    router = Router()
+    router.add("POST", "/v1/query/feather", query_bulk)
+    return App(router, faults=FaultPlan())
+
+
+def test_a_bulk_answer_off_the_format_is_a_violation(recorder: plugin.Recorder) -> None:
+    table = pa.table({"user.id": [1]})
+    answers = {
+        "not-a-model": (b"CHALK_BYTE_TRANSMISSION" + b"\x00" * 3, "not a well-formed bulk answer"),
+        "error-off-spec": (
+            encode_response([FeatherResult(table, errors=[{"code": "RESOLVER_FAILED", "message": 5}])]),
+            "result 0's errors[0] does not match the spec",
+        ),
+        "meta-off-spec": (
+            encode_response([FeatherResult(table, meta={"query_id": 5})]),
+            "result 0's meta does not match the spec",
+        ),
+        "fine": (encode_response([FeatherResult(table), FeatherResult(None, errors=[])]), None),
+    }
+    for body, _ in answers.values():
+        assert _call(_bulk_app(body), "POST", "/v1/query/feather") == 200
+    violations = recorder.check()
+    expected = [message for _, message in answers.values() if message is not None]
+    assert len(violations) == len(expected)
+    for violation, message in zip(violations, expected, strict=True):
+        assert (
+            "query_bulk (POST /v1/query/feather): ChalkServer answered POST /v1/query/feather with 200"
+            in violation
+        )
+        assert message in violation
+
+
+def test_a_bulk_answer_in_json_or_text_is_a_violation(recorder: plugin.Recorder) -> None:
+    _call(_bulk_app(b"{}", b"application/json"), "POST", "/v1/query/feather")
+    _call(_bulk_app(b"ok", b"text/plain"), "POST", "/v1/query/feather")
+    as_json, as_text = recorder.check()
+    assert "answered 200 with a JSON body, but the spec documents 200 without one" in as_json
+    assert "text/plain: the spec documents application/octet-stream" in as_text
+
+
+def test_the_spec_module_knows_the_media_types() -> None:
+    bulk = spec.operations()["query_bulk"]
+    assert bulk.binary_request
+    assert bulk.request_media_types == ("application/octet-stream",)
+    assert bulk.media_types(200) == ("application/octet-stream",)
+    assert bulk.media_types(400) == ("application/json",)
+    assert bulk.media_types(302) == ()
+    online = spec.operations()["query_online"]
+    assert not online.binary_request
+    assert online.media_types(200) == ("application/json",)
+    assert (
+        set(plugin.BINARY_REQUESTS)
+        == set(plugin.BINARY_ANSWERS)
+        == {operation.operation_id for operation in spec.operations().values() if operation.binary_request}
+    )

@@ -141,10 +141,10 @@ def test_chalk_server_routes_exactly_the_spec_operations() -> None:
     assert sorted(api_routes - SPEC_ROUTES) == [], "ChalkServer routes the spec does not have"
 
 
-def test_the_engine_address_routes_only_the_online_query() -> None:
+def test_the_engine_address_routes_only_the_queries() -> None:
     server = ChalkServer()
-    query_online = spec.operations()["query_online"].route
-    assert server.routes("engine") == {query_online}
+    expected = {spec.operations()[name].route for name in ("query_online", "query_bulk")}
+    assert server.routes("engine") == expected
 
 
 # -- the SDK calls exactly the spec's operations ----------------------------------------------

@@ -16,7 +16,7 @@ Where
     template (``"/v1/runs/{run_id}"``: every run), an operation name of ``openapi/chalk.yaml``
     (``"query_online"``, ``"get_token"``, ``"upload_features"``, ...: see
     :data:`~chalk_client.testing._faults._endpoints.OPERATIONS`), or ``"*"`` for every endpoint.
-    Online queries reach both addresses (the API server and the engine); ``served_by="engine"`` or
+    Online and bulk queries reach both addresses (the API server and the engine); ``served_by="engine"`` or
     ``"api"`` narrows a fault to one. Only requests that were routed are faulted: a 404, a 405 or a
     413 is answered as usual.
 
@@ -47,10 +47,10 @@ What (the constructors of :class:`Fault`; the :class:`FaultKind` of each in brac
     - ``Fault.missing_fields(endpoint)`` [missing_fields]: the handler's answer without the fields
       the spec requires (``access_token`` of the token answer, ``data`` of a query, ``user`` of
       who-am-i, ...; every field where the spec requires none), or without the ``fields`` given. An
-      error answer of the handler is left as it is.
+      error answer of the handler, or one that is not JSON (the bulk query's), is left as it is.
     - ``Fault.unknown_error_code(endpoint)`` [unknown_error_code]: a 400 error body whose error has
       a code the spec does not define (``"QUOTA_EXCEEDED"``); with a 2xx ``status``, the handler's
-      answer with such an error added to its ``errors`` list.
+      answer with such an error added to its ``errors`` list (a binary answer is left as it is).
     - ``Fault.revoke_token(endpoint)`` [revoke_token]: revoke every token issued so far, then handle
       the call, which is therefore answered 401 although its token has not expired by the clock.
 
