@@ -14,6 +14,7 @@ Quickstart::
 import typing as _typing
 
 from chalk_client._api.results import (
+    Branch,
     ChalkMissingFeatureError,
     FeatureResult,
     OnlineQueryResult,
@@ -95,6 +96,7 @@ __all__ = [
     "USE_CLIENT_DEFAULT",
     "AsyncChalkClient",
     "AsyncOfflineQuery",
+    "Branch",
     "BulkQuery",
     "BulkQueryResult",
     "ChalkAPIStatusError",

@@ -12,28 +12,28 @@ import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 import httpx
 
 from chalk_client._api import calls as _calls
-from chalk_client._api.results import OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
+from chalk_client._api import write_calls as _writes
+from chalk_client._api.results import Branch, OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
 from chalk_client._async_bulk import _AsyncBulkMethods
+from chalk_client._async_offline import _AsyncOfflineMethods
 from chalk_client._base import _BaseChalkClient
 from chalk_client._client_docs import ASYNC_CLIENT_DOC, CLIENT_ARGS_DOC
 from chalk_client._core.defaults import USE_CLIENT_DEFAULT, TimeoutArg, UseClientDefault
 from chalk_client._core.token import Token
 from chalk_client._io.async_driver import AsyncDriver
 
-if TYPE_CHECKING:
-    from chalk_client._api.offline_calls import ProgressCallback
-    from chalk_client._async_jobs import AsyncOfflineQuery
-
 __all__ = ["AsyncChalkClient"]
 
 
 class AsyncChalkClient(
-    _AsyncBulkMethods, _BaseChalkClient[httpx.AsyncBaseTransport, Callable[[float], Awaitable[None]]]
+    _AsyncBulkMethods,
+    _AsyncOfflineMethods,
+    _BaseChalkClient[httpx.AsyncBaseTransport, Callable[[float], Awaitable[None]]],
 ):
     __doc__ = ASYNC_CLIENT_DOC + CLIENT_ARGS_DOC
     _TRANSPORT = AsyncDriver.TRANSPORT
@@ -248,109 +248,48 @@ class AsyncChalkClient(
         call = _calls.run_status_call(run_id, environment=environment, branch=branch)
         return await self._driver.run(self._calls.call(call, _calls.parse_run, timeout))
 
-    async def offline_query(
+    async def ping_engine(
         self,
-        input: object = None,
-        output: Sequence[str] = (),
+        num: int | None = None,
         *,
-        required_output: Sequence[str] = (),
-        dataset_name: str | None = None,
-        max_samples: int | None = None,
-        recompute_features: bool = False,
-        lower_bound: datetime | str | None = None,
-        upper_bound: datetime | str | None = None,
-        tags: Sequence[str] | None = None,
-        correlation_id: str | None = None,
         environment: str | None = None,
-        branch: str | None = None,
-        wait: bool = False,
-        timeout: float | None = None,
-        on_progress: ProgressCallback | None = None,
-        cancel_on_timeout: bool = False,
-    ) -> AsyncOfflineQuery:
-        """Start an offline query: a dataset computed in the background, as parquet files.
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> int:
+        """Check that the environment's engine answers: it echoes `num`.
 
-        The job runs on the server; the handle returned polls it, reports progress, downloads its
-        parquet files and reads them as tables.
+        Sent to the engine (the query server, else the environment's engine), never to a branch.
 
         Args:
-            input: The rows to compute features for: a mapping of feature name to column (equal
-                lengths; datetimes must be aware), or a pandas, polars or pyarrow table. None: let
-                the server sample the entities.
-            output: The features to compute, e.g. ``["user.credit_score"]``.
-            required_output: Features every row must have; rows missing one are dropped.
-            dataset_name: Name the resulting dataset (a name used again gets a new version).
-            max_samples: Keep at most this many rows.
-            recompute_features: Compute every feature anew instead of reading stored values.
-            lower_bound: Only values observed at or after this time (aware datetime or ISO 8601).
-            upper_bound: Only values observed before this time.
-            tags: Resolver tags.
-            correlation_id: An id to find this query in Chalk's logs.
-            environment: This query's environment, instead of the client's.
-            branch: This query's branch, instead of the client's.
-            wait: Wait for the job before returning (see ``OfflineQuery.wait``).
-            timeout: With `wait`, seconds to wait at most (None: no limit).
-            on_progress: Called with an ``OfflineQueryStatus`` as the job progresses (while
-                waiting, here or in ``wait()``).
-            cancel_on_timeout: With `wait` and `timeout`, cancel the job when the time runs out.
+            num: A number for the engine to send back (None: the engine answers 0).
+            environment: This call's environment, instead of the client's.
+            timeout: This call's timeout, instead of the client's.
 
-        Raises:
-            ChalkInputError: an argument is invalid (nothing was sent).
-            ChalkResultError: the server refused the query in its answer.
-            ChalkOfflineQueryError: with `wait`, the job failed or was cancelled.
-            ChalkOfflineQueryTimeoutError: with `wait`, it did not finish within `timeout`.
+        Returns:
+            The number the engine answered.
 
         Example::
 
-            job = await client.offline_query(input={"user.id": [1, 2]}, output=["user.credit_score"])
-            frame = await (await job.wait(timeout=600, on_progress=print)).to_pandas()
+            assert await client.ping_engine(7) == 7
         """
-        from chalk_client._api import offline_calls as _offline  # offline queries load only when used
-        from chalk_client._async_jobs import AsyncOfflineQuery
+        call = _writes.ping_call(num, environment=environment)
+        return await self._driver.run(self._calls.call(call, _writes.parse_ping, timeout))
 
-        _offline.check_wait_timeout(timeout)
-        where = _offline.job_where(environment, branch, self._config.branch)
-        call = _offline.submit_call(
-            input,
-            output,
-            required_output=required_output,
-            dataset_name=dataset_name,
-            max_samples=max_samples,
-            recompute_features=recompute_features,
-            lower_bound=lower_bound,
-            upper_bound=upper_bound,
-            tags=tags,
-            correlation_id=correlation_id,
-            where=where,
-        )
-        submitted = await self._driver.run(self._calls.call(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
-        job = AsyncOfflineQuery(self._driver, self._calls, submitted, where, on_progress)
-        if wait:
-            await job.wait(timeout, cancel_on_timeout=cancel_on_timeout)
-        return job
-
-    async def get_offline_query(
+    async def get_branches(
         self,
-        job_id: str,
         *,
         environment: str | None = None,
-        branch: str | None = None,
-        on_progress: ProgressCallback | None = None,
-    ) -> AsyncOfflineQuery:
-        """A handle on an offline query job started earlier (by this process or another).
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> list[Branch]:
+        """The environment's branches, each with its deployments.
+
+        Sent to the API server, without the client's branch.
 
         Example::
 
-            job = await client.get_offline_query("job-id")
-            print(await job.status())
+            print([branch.name for branch in await client.get_branches()])
         """
-        from chalk_client._api import offline_calls as _offline
-        from chalk_client._async_jobs import AsyncOfflineQuery
-
-        where = _offline.job_where(environment, branch, self._config.branch)
-        call = _offline.revision_call(job_id, where)
-        submitted = await self._driver.run(self._calls.call(call, _offline.parse_dataset, USE_CLIENT_DEFAULT))
-        return AsyncOfflineQuery(self._driver, self._calls, submitted, where, on_progress)
+        call = _writes.get_branches_call(environment=environment)
+        return await self._driver.run(self._calls.call(call, _writes.parse_branches, timeout))
 
     async def aclose(self) -> None:
         """Close the client's connection pools; the client cannot be used afterwards.

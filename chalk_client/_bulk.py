@@ -1,4 +1,4 @@
-"""The bulk query methods of :class:`~chalk_client.ChalkClient`: ``query_bulk`` and ``multi_query``.
+"""The bulk methods of :class:`~chalk_client.ChalkClient`: bulk queries, writes and deletes.
 
 Generated from ``chalk_client/_async_bulk.py`` by ``scripts/unasync``: do not edit; edit the async
 twin and run the script (``scripts/check`` fails when the two drift).
@@ -15,6 +15,7 @@ from chalk_client._core.defaults import USE_CLIENT_DEFAULT, TimeoutArg, UseClien
 if TYPE_CHECKING:
     from chalk_client._api.bulk_results import BulkQuery, BulkQueryResult
     from chalk_client._api.flow import CallFlows
+    from chalk_client._api.results import UploadResult
     from chalk_client._core.config import ChalkClientConfig
     from chalk_client._io.sync_driver import SyncDriver
 
@@ -22,7 +23,7 @@ __all__: list[str] = []
 
 
 class _BulkMethods:
-    """``query_bulk`` and ``multi_query``, on the client's driver, call flows and configuration."""
+    """Bulk queries, writes and deletes, on the client's driver, call flows and configuration."""
 
     _driver: SyncDriver
     _calls: CallFlows
@@ -152,3 +153,134 @@ class _BulkMethods:
             what="the multi-query",
         )
         return self._driver.run(self._calls.call(call, _bulk.parse_bulk, timeout))
+
+    def multi_upload_features(
+        self,
+        input: object,
+        *,
+        environment: str | None = None,
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> UploadResult:
+        """Write feature values as Arrow tables (needs ``chalk-client[arrow]``).
+
+        One request per table, to the API server. A mapping of columns or a pandas, polars or
+        pyarrow table is one table; a list of row mappings becomes one table per set of keys, sent
+        in the order each set first appears. Like ``upload_features``, not retried once a request
+        may have reached the server.
+
+        Args:
+            input: A mapping of feature name to an equal-length column, a table, or a list of rows
+                such as ``[{"user.id": 1, "user.name": "Ada"}, {"user.id": 2, "user.age": 40}]``.
+            environment: This call's environment, instead of the client's.
+            timeout: Each request's timeout, instead of the client's.
+
+        Returns:
+            Rows and features sent, and the server's ``operation_ids``, one per table.
+
+        Raises:
+            ChalkInputError: an empty input, a key that is not a string, unequal columns, a naive
+                datetime (nothing was sent).
+            ChalkResultError: the server answered with errors for a table (that table was not stored).
+            ChalkSDKError: any error after some tables were stored carries their ``operation_ids``.
+
+        Example::
+
+            result = client.multi_upload_features({"user.id": [1, 2], "user.name": ["Ada", "Grace"]})
+            print(result.rows, result.operation_ids)
+        """
+        from chalk_client._api import write_calls as _writes
+
+        uploads = _writes.multi_upload_calls(input, environment=environment)
+        return self._driver.run(_writes.multi_upload_flow(self._calls, uploads, timeout))
+
+    def delete_features(
+        self,
+        namespace: str,
+        primary_keys: Sequence[str | int],
+        *,
+        features: Sequence[str] | None = None,
+        tags: Sequence[str] | None = None,
+        retain_offline: bool = False,
+        retain_online: bool = False,
+        environment: str | None = None,
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> None:
+        """Delete the stored values of some entities: of `features`, of the features with `tags`,
+        or (with neither) all of them.
+
+        Sent to the API server; not possible on a client with a branch. Idempotent, so retried.
+
+        Args:
+            namespace: The feature class, e.g. ``"user"``.
+            primary_keys: The entities, e.g. ``[1, 2]`` (sent as strings).
+            features: Feature names, with or without the namespace (``"email"`` or ``"user.email"``).
+            tags: Delete the features that carry these tags (not with `features`).
+            retain_offline: Keep the offline store's values.
+            retain_online: Keep the online store's values.
+            environment: This call's environment, instead of the client's.
+            timeout: This call's timeout, instead of the client's.
+
+        Raises:
+            ChalkInputError: both `features` and `tags`, no primary key, or a client on a branch
+                (nothing was sent).
+            ChalkResultError: the server answered with errors (the deletion may be partial).
+
+        Example::
+
+            client.delete_features("user", [1, 2], features=["email"])
+        """
+        from chalk_client._api import write_calls as _writes
+
+        call = _writes.delete_features_call(
+            namespace,
+            primary_keys,
+            features=features,
+            tags=tags,
+            retain_offline=retain_offline,
+            retain_online=retain_online,
+            environment=environment,
+            client_branch=self._config.branch,
+        )
+        self._driver.run(self._calls.call(call, _writes.parse_deletion, timeout))
+
+    def drop_features(
+        self,
+        namespace: str,
+        features: Sequence[str],
+        *,
+        retain_offline: bool = False,
+        retain_online: bool = False,
+        environment: str | None = None,
+        timeout: TimeoutArg | UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> None:
+        """Delete `features`' stored values for every entity of `namespace`.
+
+        Sent to the API server; not possible on a client with a branch. Idempotent, so retried.
+
+        Args:
+            namespace: The feature class, e.g. ``"user"``.
+            features: Feature names, with or without the namespace.
+            retain_offline: Keep the offline store's values.
+            retain_online: Keep the online store's values.
+            environment: This call's environment, instead of the client's.
+            timeout: This call's timeout, instead of the client's.
+
+        Raises:
+            ChalkInputError: no feature, or a client on a branch (nothing was sent).
+            ChalkResultError: the server answered with errors.
+
+        Example::
+
+            client.drop_features("user", ["legacy_score"])
+        """
+        from chalk_client._api import write_calls as _writes
+
+        call = _writes.drop_features_call(
+            namespace,
+            features,
+            retain_offline=retain_offline,
+            retain_online=retain_online,
+            environment=environment,
+            client_branch=self._config.branch,
+        )
+        self._driver.run(self._calls.call(call, _writes.parse_deletion, timeout))

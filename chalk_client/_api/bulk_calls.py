@@ -82,6 +82,7 @@ def bulk_call(
         rows=rows,
         features=tuple(features),
         queries=len(blocks),
+        accept=BINARY,
     )
 
 

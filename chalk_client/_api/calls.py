@@ -71,7 +71,10 @@ class Call:
     features: tuple[str, ...] = ()  # uploads: the features sent; online queries: the outputs asked for
     idempotency_key: str | None = None
     queries: int = 0  # bulk queries: how many the request carries
-    media: str = JSON  # the body's Content-Type and the Accept of the answer
+    branchless: bool = False  # the client's branch does not apply (the engine's ping, branches, datasets)
+    headers: tuple[tuple[str, str], ...] = ()  # the call's own headers, after the route's
+    media: str = JSON  # the body's Content-Type
+    accept: str = JSON  # the answer's wanted type
 
 
 def generated_call(
@@ -112,7 +115,7 @@ def build_request(call: Call, route: Route, *, user_agent: str, timeout: httpx.T
     """
     media = call.media if call.body is not None else None
     url, headers = _template(
-        route.base_url, call.path, route.headers, media, call.media, user_agent=user_agent
+        route.base_url, call.path, route.headers + call.headers, media, call.accept, user_agent=user_agent
     )
     return httpx.Request(
         call.method, url, headers=headers, content=call.body, extensions={"timeout": timeout.as_dict()}

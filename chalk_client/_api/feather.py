@@ -43,7 +43,14 @@ from chalk_client._core.errors import ChalkInputError, ChalkInvalidResponseError
 if TYPE_CHECKING:
     import pyarrow
 
-__all__ = ["BYTE_MODEL_MAGIC", "REQUEST_MAGIC", "BulkAnswer", "decode_response", "encode_request"]
+__all__ = [
+    "BYTE_MODEL_MAGIC",
+    "REQUEST_MAGIC",
+    "BulkAnswer",
+    "decode_response",
+    "encode_request",
+    "encode_upload",
+]
 
 REQUEST_MAGIC = b"chal1"
 BYTE_MODEL_MAGIC = b"CHALK_BYTE_TRANSMISSION"
@@ -108,6 +115,29 @@ def encode_request(blocks: Sequence[tuple[Mapping[str, Any], pyarrow.Table]]) ->
         out += head_bytes
         out += len(body).to_bytes(_LEN, "big")
         out += body
+    return bytes(out)
+
+
+def encode_upload(table: pyarrow.Table) -> bytes:
+    """The body of ``POST /v1/upload_features/multi`` for `table`: a byte model (the answer's format)
+    whose attributes are ``{"features": [column names], "table_compression": "uncompressed"}`` and
+    whose one item, ``table_bytes``, is the table as an Arrow IPC file.
+
+    Raises:
+        ChalkInputError: `table` is not a ``pyarrow.Table``.
+        ChalkMissingDependencyError: pyarrow is not installed.
+    """
+    pa = _pyarrow("an upload of Arrow tables")
+    if not isinstance(table, pa.Table):
+        raise ChalkInputError(f"an upload's table is not a pyarrow.Table: {type(table).__name__}")
+    attributes = {"features": list(table.column_names), "table_compression": "uncompressed"}
+    data = _arrow_file(pa, table)
+    out = bytearray(BYTE_MODEL_MAGIC)
+    for section in (attributes, {}, {"table_bytes": len(data)}):
+        encoded = json.dumps(section, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        out += len(encoded).to_bytes(_LEN, "big") + encoded
+    out += data
+    out += (2).to_bytes(_LEN, "big") + b"{}"  # no nested models
     return bytes(out)
 
 

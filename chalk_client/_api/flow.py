@@ -118,8 +118,9 @@ class CallFlows:
                 if fresh is not token:
                     token = fresh
                     where = self._route(token, call)
+                route_headers = where.headers + call.headers if call.headers else where.headers
                 url, constant = wire_template(
-                    where.base_url, call.path, where.headers, body_type, call.media, user_agent=USER_AGENT
+                    where.base_url, call.path, route_headers, body_type, call.accept, user_agent=USER_AGENT
                 )
                 headers = constant.copy()
                 headers["Authorization"] = f"Bearer {token.access_token}"
@@ -251,7 +252,7 @@ class CallFlows:
         routes = self._routes
         if routes[0] is not token:  # a new token may name other engines: start afresh
             routes = self._routes = (token, {})
-        key = (call.plane, call.environment, call.branch, call.query_name)
+        key = (call.plane, call.environment, call.branch, call.query_name, call.branchless)
         where = routes[1].get(key)
         if where is None:
             where = route(
@@ -261,6 +262,7 @@ class CallFlows:
                 environment=call.environment,
                 branch=call.branch,
                 query_name=call.query_name,
+                branchless=call.branchless,
             )
             if len(routes[1]) < _MAX_ROUTES:
                 routes[1][key] = where

@@ -261,6 +261,54 @@ def revision_call(job_id: str, where: _Where) -> Call:
     return _job_call(get_dataset_revision, "the offline query lookup", where, revision_id=_job_id(job_id))
 
 
+def dataset_call(
+    *,
+    name: str | None = None,
+    dataset_id: str | None = None,
+    revision_id: str | None = None,
+    job_id: str | None = None,
+    environment: str | None = None,
+) -> tuple[Call, str | None]:
+    """The lookup of a dataset by exactly one of its name, its id, a revision id or a job id (the
+    same thing), and the revision to take from the answer (None: the newest).
+
+    A name or a dataset id is ``GET /v3/offline_query/{name_or_id}``; a revision or job id is
+    ``GET /v4/offline_query/{revision_id}``. Sent to the API server, without the client's branch.
+    """
+    given = {
+        key: value
+        for key, value in (
+            ("name", name),
+            ("dataset_id", dataset_id),
+            ("revision_id", revision_id),
+            ("job_id", job_id),
+        )
+        if value is not None
+    }
+    if len(given) != 1:
+        shown = ", ".join(given) or "none"
+        raise ChalkInputError(f"give exactly one of name, dataset_id, revision_id and job_id (got {shown})")
+    ((key, value),) = given.items()
+    text = _string(value, key)
+    environment = _header_string(environment, "environment")
+    from chalk_openapi.api.offline import get_dataset, get_dataset_of_revision
+
+    endpoint: Any
+    if key in ("name", "dataset_id"):
+        endpoint, params, revision = get_dataset, {"dataset_name_or_id": text}, None
+    else:
+        endpoint, params, revision = get_dataset_of_revision, {"revision_id": text}, text
+    call = generated_call(
+        endpoint,
+        path_params=params,
+        idempotency=Idempotency.SAFE,
+        what=f"the dataset lookup by {key.replace('_', ' ')}",
+        environment=environment,
+        branchless=True,
+    )
+    return call, revision
+
+
 def check_wait_timeout(timeout: object) -> None:
     """:class:`ChalkInputError` unless `timeout` is None or a number of seconds >= 0."""
     if timeout is not None and (
@@ -288,9 +336,11 @@ def _job_id(job_id: str) -> str:
 # Answers
 
 
-def parse_dataset(call: Call, response: Answer, secrets: Iterable[str | None]) -> _Submitted:
-    """The job in a submit or revision answer (the generated ``DatasetResponse``); errors
-    reported at submission raise."""
+def parse_dataset(
+    call: Call, response: Answer, secrets: Iterable[str | None], *, revision_id: str | None = None
+) -> _Submitted:
+    """The job in a submit or dataset answer (the generated ``DatasetResponse``): the revision
+    `revision_id`, else the newest (the last); errors reported at submission raise."""
     from chalk_openapi.models.dataset_response import DatasetResponse
 
     payload = json_object(response, secrets)
@@ -301,10 +351,16 @@ def parse_dataset(call: Call, response: Answer, secrets: Iterable[str | None]) -
         raise ChalkResultError(call.what, errors, trace=response.headers.get("x-chalk-trace-id") or None)
     if not isinstance(revisions, list) or not revisions:
         raise invalid_response(response, "the field 'revisions' is missing, empty or not a list")
-    if not isinstance(revisions[-1], Mapping) or not _text(revisions[-1].get("revision_id")):
-        raise invalid_response(response, "the last revision has no string 'revision_id'")
+    if not all(isinstance(item, Mapping) and _text(item.get("revision_id")) for item in revisions):
+        raise invalid_response(response, "a revision has no string 'revision_id'")
+    position = len(revisions) - 1
+    if revision_id is not None:
+        matching = [i for i, item in enumerate(revisions) if item.get("revision_id") == revision_id]
+        if not matching:
+            raise invalid_response(response, f"the dataset has no revision {revision_id!r}")
+        position = matching[-1]
     parsed = model_from(DatasetResponse, payload, response)
-    revision = parsed.revisions[-1]
+    revision = parsed.revisions[position]
     code = revision.status
     status = (
         _REVISION_STATUSES.get(code, str(code))

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalk_client._core.server_errors import ChalkServerErrorInfo
 
 __all__ = [
+    "Branch",
     "ChalkMissingFeatureError",
     "FeatureResult",
     "OnlineQueryResult",
@@ -305,11 +306,31 @@ class UploadResult:
         rows: How many rows were sent (the length of each column).
         features: The feature names that were sent.
         trace_id: The server's trace id for the upload, when it sent one.
+        operation_ids: ``multi_upload_features``: the server's id for each table it stored, in the
+            order sent (empty for ``upload_features``).
     """
 
     rows: int
     features: tuple[str, ...]
     trace_id: str | None = None
+    operation_ids: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Branch:
+    """A branch of the environment (:meth:`ChalkClient.get_branches`).
+
+    Attributes:
+        name: The branch's name, as ``branch=`` takes it.
+        latest_deployment: The id of its newest deployment, when it has one.
+        latest_deployment_time: When that deployment was made (aware), when known.
+        deployment_ids: Its deployments' ids, as the server listed them.
+    """
+
+    name: str
+    latest_deployment: str | None = None
+    latest_deployment_time: datetime | None = None
+    deployment_ids: tuple[str, ...] = ()
 
 
 @attrs.frozen

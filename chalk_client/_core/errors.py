@@ -80,7 +80,15 @@ _MAX_DETAIL_CHARS = 300
 
 
 class ChalkSDKError(Exception):
-    """The root of every exception raised by chalk_client."""
+    """The root of every exception raised by chalk_client.
+
+    Attributes:
+        operation_ids: On an error from ``multi_upload_features`` that sent several tables, the
+            operation ids of those the server stored before the failure (empty otherwise, and on
+            every other call).
+    """
+
+    operation_ids: tuple[str, ...] = ()
 
 
 class ChalkClientClosedError(ChalkSDKError):
@@ -129,13 +137,23 @@ class ChalkResultError(ChalkSDKError):
     Attributes:
         errors: The server's errors (:class:`ChalkServerErrorInfo`).
         trace: The trace id, when the server sent one.
+        operation_ids: A multi-upload of several tables: the operation ids of those the server
+            stored before this one failed (empty otherwise).
     """
 
+    operation_ids: tuple[str, ...]
+
     def __init__(
-        self, what: str, errors: Sequence[ChalkServerErrorInfo], *, trace: str | None = None
+        self,
+        what: str,
+        errors: Sequence[ChalkServerErrorInfo],
+        *,
+        trace: str | None = None,
+        operation_ids: Sequence[str] = (),
     ) -> None:
         self.errors: list[ChalkServerErrorInfo] = list(errors)
         self.trace = trace
+        self.operation_ids: tuple[str, ...] = tuple(operation_ids)
         shown = "; ".join(describe_chalk_error(e) for e in self.errors[:5])
         more = f"; and {len(self.errors) - 5} more" if len(self.errors) > 5 else ""
         count = f"{len(self.errors)} error" + ("s" if len(self.errors) != 1 else "")

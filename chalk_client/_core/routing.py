@@ -120,8 +120,10 @@ def route(
     environment: str | None = None,
     branch: str | None = None,
     query_name: str | None = None,
+    branchless: bool = False,
 ) -> Route:
-    """The route of one call; `environment` and `branch` override the configured ones."""
+    """The route of one call; `environment` and `branch` override the configured ones, and a
+    `branchless` call (the engine's ping, the branch list, datasets) ignores the client's branch."""
     if environment:
         env_id = resolve_environment(environment, token, source=_CALL_ARGUMENT)
     else:
@@ -135,7 +137,7 @@ def route(
             environment=env_id,
             available=token.environment_id_to_name,
         )
-    branch = branch or config.branch
+    branch = None if branchless else branch or config.branch
     headers: list[tuple[str, str]] = []
     if config.client_id:
         headers.append(("X-Chalk-Client-Id", config.client_id))

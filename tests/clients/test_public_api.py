@@ -15,6 +15,7 @@ import chalk_client.testing
 EXPECTED = {
     "DEFAULT_API_SERVER",
     "AsyncChalkClient",
+    "Branch",
     "BulkQuery",
     "BulkQueryResult",
     "ChalkAPIStatusError",

@@ -1,17 +1,25 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .branch import Branch
+from .branch_deployment import BranchDeployment
+from .branches_response import BranchesResponse
 from .chalk_error import ChalkError
 from .chalk_exception import ChalkException
 from .dataset_response import DatasetResponse
 from .dataset_revision import DatasetRevision
+from .dataset_revision_filters_type_0 import DatasetRevisionFiltersType0
 from .error_category import ErrorCategory
 from .error_code import ErrorCode
 from .error_response import ErrorResponse
+from .feature_deletion_request import FeatureDeletionRequest
+from .feature_deletion_response import FeatureDeletionResponse
+from .feature_drop_request import FeatureDropRequest
 from .feature_meta import FeatureMeta
 from .feature_result import FeatureResult
 from .job_progress_response import JobProgressResponse
 from .job_report import JobReport
 from .job_status import JobStatus
+from .multi_upload_features_response import MultiUploadFeaturesResponse
 from .offline_query_input import OfflineQueryInput
 from .offline_query_request import OfflineQueryRequest
 from .offline_query_status_request import OfflineQueryStatusRequest
@@ -23,6 +31,8 @@ from .online_query_request_meta_type_0 import OnlineQueryRequestMetaType0
 from .online_query_request_staleness_type_0 import OnlineQueryRequestStalenessType0
 from .online_query_response import OnlineQueryResponse
 from .persistence_settings import PersistenceSettings
+from .ping_request import PingRequest
+from .ping_response import PingResponse
 from .query_meta import QueryMeta
 from .run_response import RunResponse
 from .run_status import RunStatus
@@ -41,18 +51,26 @@ from .upload_features_response import UploadFeaturesResponse
 from .who_am_i_response import WhoAmIResponse
 
 __all__ = (
+    "Branch",
+    "BranchDeployment",
+    "BranchesResponse",
     "ChalkError",
     "ChalkException",
     "DatasetResponse",
     "DatasetRevision",
+    "DatasetRevisionFiltersType0",
     "ErrorCategory",
     "ErrorCode",
     "ErrorResponse",
+    "FeatureDeletionRequest",
+    "FeatureDeletionResponse",
+    "FeatureDropRequest",
     "FeatureMeta",
     "FeatureResult",
     "JobProgressResponse",
     "JobReport",
     "JobStatus",
+    "MultiUploadFeaturesResponse",
     "OfflineQueryInput",
     "OfflineQueryRequest",
     "OfflineQueryStatusRequest",
@@ -64,6 +82,8 @@ __all__ = (
     "OnlineQueryRequestStalenessType0",
     "OnlineQueryResponse",
     "PersistenceSettings",
+    "PingRequest",
+    "PingResponse",
     "QueryMeta",
     "RunResponse",
     "RunStatus",
