@@ -22,10 +22,15 @@ bottleneck of any throughput figure. This server does as little as a Chalk-compa
   0..n-1, then each output (a string for a name, an int for an age, else a float). The answer for a
   (rows, outputs) shape is made once, with pyarrow (imported at the first bulk query;
   ``_bench/bulk_answers.py``), then sent as it is. A bulk query counts as a query;
+- ``POST /v1/upload_features/multi`` and ``POST /v1/upload_features``, on the same host and with the
+  same token check: count the rows of the body (a multi-upload's byte model walked and its Arrow
+  file read whole with pyarrow; a JSON upload parsed whole) and answer ``{"operation_id", "errors"}``
+  or ``{"errors", "trace_id"}``, the id naming the rows counted (``_bench/upload_answers.py``). An
+  upload counts as a query;
 - ``GET /_bench/stats``: counters (exchanges per client id, queries answered, 401s split into
   requests that carried an *expired* token and those with an unknown or missing one, bodies it
   could not read, connections, and bulk queries apart: their count, their rows, and the server's
-  time on those answered from its cache);
+  time on those answered from its cache; uploads by kind: their count, rows and the server's time);
   ``POST /_bench/stats`` answers the same, then resets them and applies the JSON body's options
   (``{"token_lifetime": seconds}``).
 
@@ -51,11 +56,20 @@ from typing import Any, Final
 
 import httptools
 from _bench.bulk_answers import bulk_answer, bulk_table, feather_request, input_rows
+from _bench.upload_answers import (
+    json_upload_answer,
+    json_upload_rows,
+    load_pyarrow,
+    multi_upload_answer,
+    multi_upload_rows,
+)
 
 HOST: Final = "127.0.0.1"
 TOKEN_PATH: Final = b"/v1/oauth/token"
 QUERY_PATH: Final = b"/v1/query/online"
 FEATHER_PATH: Final = b"/v1/query/feather"
+MULTI_UPLOAD_PATH: Final = b"/v1/upload_features/multi"
+UPLOAD_PATH: Final = b"/v1/upload_features"
 STATS_PATH: Final = b"/_bench/stats"
 ENVIRONMENT_ID: Final = "env-1"
 ENVIRONMENT_NAME: Final = "dev"
@@ -191,6 +205,9 @@ class State:
         self.bulk_cached = 0  # those sent from the cache (all but the first of each shape)
         self.bulk_seconds = 0.0  # the time those took, from the body to the answer's bytes
         self._bulk_answers: dict[tuple[int, tuple[str, ...]], bytes] = {}  # (rows, outputs) -> answer
+        self.uploads: Counter[str] = Counter()  # "multi" / "json" -> uploads answered (200s)
+        self.upload_rows: Counter[str] = Counter()  # the rows they held
+        self.upload_seconds: dict[str, float] = {}  # the server's time on them, body to answer
         self._pieces = query_answer_pieces(time.time())
         self._head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n"
         self._fixed = sum(len(piece) for piece in self._pieces)
@@ -210,6 +227,9 @@ class State:
             "bulk_rows": self.bulk_rows,
             "bulk_cached": self.bulk_cached,
             "bulk_seconds": self.bulk_seconds,
+            "uploads": dict(self.uploads),
+            "upload_rows": dict(self.upload_rows),
+            "upload_seconds": dict(self.upload_seconds),
             "token_lifetime": self.token_lifetime,
         }
 
@@ -222,6 +242,9 @@ class State:
         self.queries = self.expired = self.unknown = self.bad_bodies = self.connections = 0
         self.bulk_queries = self.bulk_rows = self.bulk_cached = 0
         self.bulk_seconds = 0.0
+        self.uploads.clear()
+        self.upload_rows.clear()
+        self.upload_seconds.clear()
 
     def exchange(self, body: bytes) -> bytes:
         """``POST /v1/oauth/token``."""
@@ -312,6 +335,26 @@ class State:
         self.bulk_rows += rows
         return answer
 
+    def upload(self, kind: str, authorization: bytes | None, body: bytes) -> bytes:
+        """``POST /v1/upload_features/multi`` (`kind` "multi") or ``/v1/upload_features`` ("json"):
+        the body's rows counted, for a live token it issued, and the JSON answer naming them."""
+        if kind == "multi":
+            load_pyarrow()  # pyarrow's first import is no upload's time
+        started = time.perf_counter()
+        refused = self.authorize(authorization)
+        if refused is not None:
+            return refused
+        rows = multi_upload_rows(body) if kind == "multi" else json_upload_rows(body)
+        if rows is None:
+            self.bad_bodies += 1
+            return error_response(400, "VALIDATION_FAILED", f"the body is not a {kind} upload")
+        self.queries += 1
+        self.uploads[kind] += 1
+        self.upload_rows[kind] += rows
+        answer = (multi_upload_answer if kind == "multi" else json_upload_answer)(self.uploads[kind], rows)
+        self.upload_seconds[kind] = self.upload_seconds.get(kind, 0.0) + time.perf_counter() - started
+        return http_response(200, answer)
+
     @staticmethod
     def _unauthorized(message: str) -> bytes:
         return error_response(401, "UNAUTHENTICATED", message, b"www-authenticate: Bearer\r\n")
@@ -389,6 +432,9 @@ class HttpProtocol(asyncio.Protocol):
             answer = self._state.query(self._authorization, b"".join(self._body))
         elif method == b"POST" and path == FEATHER_PATH:
             answer = self._state.feather(self._authorization, b"".join(self._body))
+        elif method == b"POST" and path in (MULTI_UPLOAD_PATH, UPLOAD_PATH):
+            kind = "multi" if path == MULTI_UPLOAD_PATH else "json"
+            answer = self._state.upload(kind, self._authorization, b"".join(self._body))
         elif method == b"POST" and path == TOKEN_PATH:
             answer = self._state.exchange(b"".join(self._body))
         elif path == STATS_PATH and method in (b"GET", b"POST"):

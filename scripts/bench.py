@@ -24,14 +24,18 @@ rounds, SDK round, ..., the order rotating), each figure the median of its round
    posting the same request bytes, ``pyarrow.ipc`` reading the answer's Arrow file);
 9. decoding a 100,000-row bulk answer in-process to ``to_arrow()`` against ``pyarrow.ipc`` reading
    the same Arrow bytes alone, and the decode's peak memory (pyarrow's pool and Python's
-   allocations, in a fresh process) against the table's size.
+   allocations, in a fresh process) against the table's size;
+10. bulk uploads: ``ChalkClient.multi_upload_features()`` of 100,000 rows (20,000 with ``--quick``;
+    one Arrow table) against ``ChalkClient.upload_features()`` of the same rows as JSON, in rows/s
+    (a measure, not gated).
 
 The package ``_bench`` beside this script holds the run, one concern a module: ``profiles`` (how long
 each measurement runs; the query every call makes), ``figures`` (rows, targets, results, and how
 figures are written), ``server`` (the benchmark server's process), ``clients`` (the SDK's calls and
 the raw floors), ``rounds`` (paired rounds and the loops that time them), one module per measurement
 (``capacity``, ``get_token``, ``query_modes``, ``saturation``, ``footprint``, ``parsing``, ``bulk``,
-``bulk_decode``; ``bulk_answers`` is the server's half of bulk queries), ``steps``
+``bulk_decode``, ``uploads``; ``bulk_answers`` and ``upload_answers`` are the server's half of bulk
+queries and uploads), ``steps``
 (their order), ``check`` (the ``--check`` gate and its re-measurement), ``run`` (a whole run), and
 ``tables`` and ``markdown`` (the printed tables and BENCHMARKS.md).
 

@@ -115,6 +115,8 @@ def _feature_mapping(value: object, name: str) -> dict[str, Any]:
 
 
 def _column(value: object, name: str) -> list[Any]:
+    if type(value) is list:
+        return value  # as it is: callers read columns, never change them
     if isinstance(value, set | frozenset):
         raise ChalkInputError(f"input[{name!r}] is a set, which has no order; pass a list")
     if isinstance(value, str | bytes | bytearray | Mapping) or not _is_iterable_column(value):

@@ -99,7 +99,7 @@ def encode_request(blocks: Sequence[tuple[Mapping[str, Any], pyarrow.Table]]) ->
     if not blocks:
         raise ChalkInputError("a bulk query needs at least one query")
     pa = _pyarrow("a bulk query")
-    out = bytearray(REQUEST_MAGIC)
+    parts: list[bytes | memoryview] = [REQUEST_MAGIC]
     for position, (header, table) in enumerate(blocks):
         if not isinstance(header, Mapping):
             raise ChalkInputError(f"query {position}'s header is not a mapping: {type(header).__name__}")
@@ -111,11 +111,8 @@ def encode_request(blocks: Sequence[tuple[Mapping[str, Any], pyarrow.Table]]) ->
         except (TypeError, ValueError, RecursionError) as err:
             raise ChalkInputError(f"query {position}'s header is not JSON: {err}") from None
         body = _arrow_file(pa, table)
-        out += len(head_bytes).to_bytes(_LEN, "big")
-        out += head_bytes
-        out += len(body).to_bytes(_LEN, "big")
-        out += body
-    return bytes(out)
+        parts += [len(head_bytes).to_bytes(_LEN, "big"), head_bytes, len(body).to_bytes(_LEN, "big"), body]
+    return b"".join(parts)  # the one copy of each Arrow body
 
 
 def encode_upload(table: pyarrow.Table) -> bytes:
@@ -132,20 +129,20 @@ def encode_upload(table: pyarrow.Table) -> bytes:
         raise ChalkInputError(f"an upload's table is not a pyarrow.Table: {type(table).__name__}")
     attributes = {"features": list(table.column_names), "table_compression": "uncompressed"}
     data = _arrow_file(pa, table)
-    out = bytearray(BYTE_MODEL_MAGIC)
+    parts: list[bytes | memoryview] = [BYTE_MODEL_MAGIC]
     for section in (attributes, {}, {"table_bytes": len(data)}):
         encoded = json.dumps(section, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        out += len(encoded).to_bytes(_LEN, "big") + encoded
-    out += data
-    out += (2).to_bytes(_LEN, "big") + b"{}"  # no nested models
-    return bytes(out)
+        parts += [len(encoded).to_bytes(_LEN, "big"), encoded]
+    parts += [data, (2).to_bytes(_LEN, "big"), b"{}"]  # the table, then no nested models
+    return b"".join(parts)  # the one copy of the Arrow file
 
 
-def _arrow_file(pa: Any, table: pyarrow.Table) -> bytes:  # noqa: ANN401 - a module
+def _arrow_file(pa: Any, table: pyarrow.Table) -> memoryview:  # noqa: ANN401 - a module
+    """`table` as an Arrow IPC file, in pyarrow's buffer (not copied)."""
     sink = pa.BufferOutputStream()
     with pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
-    return bytes(sink.getvalue().to_pybytes())
+    return memoryview(sink.getvalue())
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ The policy, in short:
   and when one fails, the files already written are removed. Each file is tried up to
   ``1 + max_retries`` times; an expired URL (401 or 403) is refreshed once from the status call.
   The signed URLs' query strings (which carry the signature) never appear in messages or logs.
+- Iterating a result's batches fetches one file at a time (:func:`_fetch_file_flow`, the same
+  policy per file); the handle deletes each file before it fetches the next.
 """
 
 from __future__ import annotations
@@ -161,46 +163,61 @@ def _download_flow(
     written: list[Path] = []
     try:
         for index in range(len(urls)):
-            target = directory / _file_name(job_id, index)
-            attempt = 0
-            refreshed = False
-            while True:
-                attempt += 1
-                outcome = yield from ask(Fetch(urls[index], target))
-                if outcome is None:
-                    written.append(target)
-                    break
-                shown = _without_query(urls[index])
-                if outcome in (401, 403) and not refreshed:
-                    refreshed = True  # most likely the signed URL expired: ask for fresh ones
-                    logger.debug("download of %s answered %s: refreshing the URLs", shown, outcome)
-                    state = yield from _attempt(calls, status_call(job_id, where), parse_status)
-                    if not isinstance(state, Exception) and len(state.urls) == len(urls):
-                        urls = list(state.urls)
-                        continue
-                retryable = (
-                    isinstance(outcome, httpx.TransportError | _TruncatedError) or outcome in RETRY_STATUSES
-                )
-                if retryable and attempt <= calls.max_retries:
-                    delay = backoff(attempt, calls.rand())
-                    logger.debug(
-                        "download of %s failed (%s); retry in %.2f s", shown, _describe(outcome), delay
-                    )
-                    yield from ask(Sleep(delay))
-                    continue
-                raise ChalkDownloadError(
-                    f"could not download file {index + 1} of {len(urls)} of offline query job {job_id} "
-                    f"from {shown}: {_describe(outcome)}; no partial file was left behind",
-                    url=shown,
-                    status_code=outcome if isinstance(outcome, int) else None,
-                    attempts=attempt,
-                )
+            written.append(
+                (yield from _fetch_file_flow(calls, job_id, where, urls, index=index, directory=directory))
+            )
     except BaseException:
         for path in written:
             with contextlib.suppress(OSError):
                 path.unlink()
         raise
     return written
+
+
+def _fetch_file_flow(
+    calls: CallFlows,
+    job_id: str,
+    where: _Where,
+    urls: list[str],
+    *,
+    index: int,
+    directory: Path,
+) -> Flow[Path]:
+    """Fetch file `index` of the job's `urls` into `directory`; returns its path.
+
+    The file arrives whole or not at all. It is tried up to ``1 + max_retries`` times; an expired
+    URL (401 or 403) is refreshed once from the status call, and then `urls` is replaced in place
+    by the fresh ones, so the files after it use them too.
+    """
+    target = directory / _file_name(job_id, index)
+    attempt = 0
+    refreshed = False
+    while True:
+        attempt += 1
+        outcome = yield from ask(Fetch(urls[index], target))
+        if outcome is None:
+            return target
+        shown = _without_query(urls[index])
+        if outcome in (401, 403) and not refreshed:
+            refreshed = True  # most likely the signed URL expired: ask for fresh ones
+            logger.debug("download of %s answered %s: refreshing the URLs", shown, outcome)
+            state = yield from _attempt(calls, status_call(job_id, where), parse_status)
+            if not isinstance(state, Exception) and len(state.urls) == len(urls):
+                urls[:] = state.urls
+                continue
+        retryable = isinstance(outcome, httpx.TransportError | _TruncatedError) or outcome in RETRY_STATUSES
+        if retryable and attempt <= calls.max_retries:
+            delay = backoff(attempt, calls.rand())
+            logger.debug("download of %s failed (%s); retry in %.2f s", shown, _describe(outcome), delay)
+            yield from ask(Sleep(delay))
+            continue
+        raise ChalkDownloadError(
+            f"could not download file {index + 1} of {len(urls)} of offline query job {job_id} "
+            f"from {shown}: {_describe(outcome)}; no partial file was left behind",
+            url=shown,
+            status_code=outcome if isinstance(outcome, int) else None,
+            attempts=attempt,
+        )
 
 
 def _file_name(job_id: str, index: int) -> str:

@@ -8,6 +8,7 @@ into its client.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from chalk_client._api.flow import CallFlows
@@ -21,11 +22,12 @@ from chalk_client._api.offline_calls import (
     parse_progress,
     progress_call,
 )
-from chalk_client._api.offline_flows import _download_flow, _wait_flow
+from chalk_client._api.offline_flows import _download_flow, _fetch_file_flow, _wait_flow
 from chalk_client._core.defaults import USE_CLIENT_DEFAULT
+from chalk_client._core.errors import ChalkInputError
 from chalk_client._core.steps import Flow
 
-__all__ = ["_OfflineQueryBase"]
+__all__ = ["_OfflineQueryBase", "_lazy_directory"]
 
 
 class _OfflineQueryBase:
@@ -104,5 +106,28 @@ class _OfflineQueryBase:
         urls = yield from self._urls_flow()
         return (yield from _download_flow(self._calls, self.job_id, self._where, urls, directory))
 
+    def _fetch_file_flow(self, urls: list[str], index: int, directory: Path) -> Flow[Path]:
+        """Fetch file `index` of `urls` (from :meth:`_urls_flow`; refreshed in place) into `directory`."""
+        return (
+            yield from _fetch_file_flow(
+                self._calls, self.job_id, self._where, urls, index=index, directory=directory
+            )
+        )
+
     def _columns(self) -> tuple[str, ...]:
         return self._state.columns if self._state is not None else ()
+
+
+def _lazy_directory(lazy: bool, directory: str | os.PathLike[str] | None) -> str | os.PathLike[str] | None:
+    """`directory` for ``to_polars(lazy=..., directory=...)``, checked: lazy needs one, eager none."""
+    if lazy and directory is None:
+        raise ChalkInputError(
+            "to_polars(lazy=True) needs directory=: the LazyFrame reads the files when it is collected, "
+            "so they are downloaded there and stay until you remove them"
+        )
+    if not lazy and directory is not None:
+        raise ChalkInputError(
+            "directory= goes with to_polars(lazy=True); an eager frame is read from a temporary "
+            "directory that is removed before it returns"
+        )
+    return directory

@@ -2,7 +2,9 @@
 
 The secret and the token are never printed unless ``--show-token`` asks for the token. ``query``
 exits 2 when the server answered but reported errors (they are printed with the values). With
-``--input-file`` it runs one bulk query over the file's rows (:mod:`chalk_client._cli.commands_bulk`).
+``--input-file`` it runs one bulk query over the file's rows (:mod:`chalk_client._cli.commands_bulk`),
+and ``upload`` one multi-upload of the file's rows (:mod:`chalk_client._cli.commands_writes`, where
+``delete`` is too). An upload the server answered with errors exits 1, one ``error:`` line each.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from chalk_client import (
     ChalkClientConfig,
     ChalkConfigError,
     ChalkInputError,
+    ChalkResultError,
     OnlineQueryResult,
     Token,
     describe_network,
 )
 from chalk_client._cli.commands_bulk import _query_bulk
+from chalk_client._cli.commands_writes import _upload_file, answer_errors
 from chalk_client._cli.connection import _resolve
 from chalk_client._cli.errors import EXIT_ANSWER_ERRORS, EXIT_OK, EXIT_USAGE, CommandError
 from chalk_client._cli.format import describe_result
@@ -66,9 +70,14 @@ def _json_answer(result: OnlineQueryResult) -> str:
 
 
 def _upload(args: argparse.Namespace, out: TextIO) -> int:
+    if args.input_file is not None:
+        return _upload_file(args, out)
     columns = _pairs(args.input)
     with ChalkClient(config=_resolve(args, require_credentials=True)) as client:
-        result = client.upload_features(columns)
+        try:
+            result = client.upload_features(columns)
+        except ChalkResultError as err:
+            raise answer_errors(err, "nothing was stored") from None
     trace = f" (trace {result.trace_id})" if result.trace_id else ""
     out.write(f"uploaded {result.rows} row(s) of {', '.join(result.features)}{trace}\n")
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Sequence
 from typing import Final
 
 EXIT_OK: Final = 0
@@ -24,12 +25,16 @@ EXIT_CODES: Final = {
     EXIT_OK: "success",
     EXIT_ERROR: (
         "the command failed: configuration or credentials, invalid input (an --input, the input "
-        "file), the network or the server, a failed or timed-out offline job, a file that cannot be "
+        "file), the network or the server, an upload or a deletion the server answered with errors "
+        "(one 'error:' line each), a failed or timed-out offline job, a file that cannot be "
         "written, a port that is taken"
     ),
     EXIT_ANSWER_ERRORS: "query: the server answered, but reported errors (printed with the values)",
     EXIT_MISSING_EXTRA: "an optional extra is not installed (the line names the pip install)",
-    EXIT_USAGE: "usage: an unknown command or option, or an option value that is not valid",
+    EXIT_USAGE: (
+        "usage: an unknown command or option, an option value that is not valid, or options "
+        "that do not go together"
+    ),
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
     EXIT_BROKEN_PIPE: "the output was closed early (e.g. piped into head)",
 }
@@ -37,18 +42,22 @@ EXIT_CODES: Final = {
 
 
 class CommandError(Exception):
-    """A failure the command reports as one ``error:`` line, with its exit status."""
+    """A failure the command reports as one ``error:`` line, with its exit status; and with
+    `details`, one more ``error:`` line for each (the server's errors, one per line)."""
 
-    def __init__(self, message: str, exit_code: int = EXIT_ERROR) -> None:
+    def __init__(self, message: str, exit_code: int = EXIT_ERROR, *, details: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+        self.details = tuple(details)
 
 
-def _fail(message: str, code: int) -> int:
-    """Print `message` as one ``error:`` line on stderr; returns `code`."""
-    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+def _fail(message: str, code: int, details: Sequence[str] = ()) -> int:
+    """Print `message`, then each of `details`, as one ``error:`` line each on stderr; returns `code`."""
+    lines = [
+        " ".join(part.strip() for part in text.splitlines() if part.strip()) for text in (message, *details)
+    ]
     with contextlib.suppress(OSError):  # stderr closed too: nothing more to say
-        print(f"error: {line}", file=sys.stderr, flush=True)
+        print("".join(f"error: {line}\n" for line in lines), end="", file=sys.stderr, flush=True)
     return code
 
 

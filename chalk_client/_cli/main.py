@@ -1,9 +1,13 @@
-"""The ``chalk-client`` command: query, upload, offline-query, whoami, token, config, dev-server, demo.
+"""The ``chalk-client`` command: query, upload, delete, offline-query, whoami, token, config,
+dev-server, demo.
 
 :func:`main` parses the arguments (``parser``), runs the command and turns a failure into one
-``error: ...`` line on stderr and an exit status from :data:`EXIT_CODES` (``errors``). The commands
-are grouped by area: ``commands`` (query, upload, whoami, token, config), ``commands_offline``
-(offline-query) and ``commands_server`` (dev-server, demo).
+``error: ...`` line on stderr (and one more per error the server reported) and an exit status from
+:data:`EXIT_CODES` (``errors``). The commands are grouped by area: ``commands`` (query, upload,
+whoami, token, config), ``commands_bulk`` (query --input-file), ``commands_writes``
+(upload --input-file, delete), ``commands_offline`` (offline-query) and ``commands_server``
+(dev-server, demo). ``tables`` reads the input files and writes the result files; ``connection``
+resolves the connection options; ``format`` shows answers as text.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except CommandError as err:
-        return _fail(str(err), err.exit_code)
+        return _fail(str(err), err.exit_code, err.details)
     except ChalkMissingDependencyError as err:
         return _fail(str(err), EXIT_MISSING_EXTRA)
     except ChalkSDKError as err:

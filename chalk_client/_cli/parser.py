@@ -12,6 +12,7 @@ from chalk_client._cli.commands import _config, _query, _token, _upload, _whoami
 from chalk_client._cli.commands_bulk import PREVIEW_ROWS
 from chalk_client._cli.commands_offline import _offline_query
 from chalk_client._cli.commands_server import _demo, _dev_server
+from chalk_client._cli.commands_writes import _delete
 from chalk_client._cli.errors import EXIT_CODES, EXIT_USAGE
 from chalk_client._cli.tables import INPUT_SUFFIXES, OUTPUT_SUFFIXES
 
@@ -23,8 +24,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"error: {message} (see `{self.prog} --help`)\n")
 
 
+_EXAMPLES: Final = """\
+examples (each command's --help tells more):
+  chalk-client query --input user.id=1 --output user.name
+  chalk-client query --input-file users.csv --output user.name --out names.parquet
+  chalk-client upload --input user.id=1 --input user.name=Ada
+  chalk-client upload --input-file rows.csv
+  chalk-client delete --namespace user --primary-key 1 --primary-key 2 --feature name
+  chalk-client delete --namespace user --feature age --all-rows
+  chalk-client offline-query --input-file users.csv --output user.name --wait
+"""
+
+
 def _epilog() -> str:
-    lines = ["exit status:"]
+    lines = [_EXAMPLES, "exit status:"]
     lines += [f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items()]
     return "\n".join(lines)
 
@@ -106,8 +119,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="chalk-client",
         description=(
-            "The chalk-client SDK's command line: query and upload features, inspect configuration "
-            "and tokens, run a local server."
+            "The chalk-client SDK's command line: query, upload and delete features, run offline "
+            "queries, inspect configuration and tokens, run a local server."
         ),
         epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -178,17 +191,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     query.set_defaults(run=_query)
 
-    upload = commands.add_parser("upload", help="write feature values")
-    connection_options(upload)
-    upload.add_argument(
-        "--input",
-        action="append",
-        required=True,
-        metavar="FEATURE=VALUE",
-        help="a value, e.g. user.id=1 --input user.name=Ada; repeat a feature for more rows",
-    )
-    upload.set_defaults(run=_upload)
-
+    _write_parsers(commands, connection_options)
     _offline_parser(commands, connection_options)
 
     whoami = commands.add_parser("whoami", help="show the identity behind the credentials")
@@ -217,6 +220,131 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--token-lifetime", type=_seconds, default=4.0, help="seconds a demo token lives")
     demo.set_defaults(run=_demo)
     return parser
+
+
+_UPLOAD_EPILOG: Final = """\
+a few values: --input FEATURE=VALUE (repeatable; repeat a feature for more rows) sends the
+columns in one upload_features call, every column the same length.
+
+from a file: --input-file FILE sends FILE's rows with multi_upload_features (over Arrow: needs
+'chalk-client[arrow]'), read by its suffix:
+  .csv      a header row of feature names, then one row per entity; a cell is read as JSON
+            when it parses (37, [1, 2], "007"), else as text; an empty cell is null, and
+            is uploaded as null
+  .parquet  the table as it is, with its types
+  .json     an object of columns {"user.id": [1, 2], "user.name": ["Ada", "Grace"]}, or a
+            list of row objects [{"user.id": 1, "user.name": "Ada"}, {"user.id": 2,
+            "user.age": 40}]: the rows of each set of keys go as one table, so a key a row
+            lacks is left as it is, not uploaded as null
+It prints the rows and features sent and the server's operation id of each table stored:
+  uploaded 2 rows of user.id, user.name in 1 table (operation id 5f0c...)
+
+When the server answers with errors, that table is not stored: one 'error:' line says so,
+then one line per error, and the exit status is 1 (for --input too). When a table fails after
+others were stored, those are printed first, on stdout ("stored 1 table before the failure:
+operation id ..."): their rows are in, do not upload them again.
+
+examples:
+  chalk-client upload --input user.id=1 --input user.name=Ada --input user.age=37
+  chalk-client upload --input-file rows.csv
+"""
+
+_DELETE_EPILOG: Final = """\
+some entities: --primary-key KEY (repeatable) runs delete_features, which deletes their values
+  of each --feature (repeatable; 'name' or 'user.name'), or of the features with a --tag
+  (repeatable), or, with neither, of every feature.
+every entity: --feature FEATURE (repeatable) --all-rows runs drop_features, which deletes
+  those features' values for every entity of the namespace. --all-rows takes no --tag.
+
+Either deletes from the online and the offline store; --retain-offline keeps the offline
+store's values, --retain-online the online store's (not both: that would delete nothing). Not
+possible on a branch: --branch is refused before anything is sent. It prints one line:
+  deleted user.name of user 1, 2 from the online and offline stores
+  dropped user.age of every user from the online and offline stores
+When the server answers with errors, one 'error:' line says the deletion may be partial, then
+one line per error, and the exit status is 1.
+
+examples:
+  chalk-client delete --namespace user --primary-key 1 --primary-key 2 --feature name
+  chalk-client delete --namespace user --primary-key 1 --tag pii --retain-offline
+  chalk-client delete --namespace user --feature age --all-rows
+"""
+
+
+def _write_parsers(
+    commands: Any,  # noqa: ANN401 - argparse's private _SubParsersAction
+    connection_options: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    upload = commands.add_parser(
+        "upload",
+        help="write feature values: a few given as FEATURE=VALUE, or the rows of a file",
+        description=(
+            "Write feature values: a few given as FEATURE=VALUE (--input), or the rows of a\n"
+            ".csv, .parquet or .json file (--input-file)."
+        ),
+        epilog=_UPLOAD_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    connection_options(upload)
+    source = upload.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--input",
+        action="append",
+        metavar="FEATURE=VALUE",
+        help="a value, e.g. user.id=1 --input user.name=Ada; repeat a feature for more rows",
+    )
+    source.add_argument(
+        "--input-file",
+        type=_input_file,
+        metavar="FILE",
+        help="upload the rows of a .csv, .parquet or .json file (see below)",
+    )
+    upload.set_defaults(run=_upload)
+
+    delete = commands.add_parser(
+        "delete",
+        help="delete stored feature values: of some entities, or (--all-rows) of every entity",
+        description=(
+            "Delete stored feature values: of some entities (--primary-key), or of the\n"
+            "--feature columns for every entity of the namespace (--all-rows)."
+        ),
+        epilog=_DELETE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    connection_options(delete)
+    delete.add_argument("--namespace", required=True, help="the feature class, e.g. user")
+    which = delete.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--primary-key",
+        dest="primary_keys",
+        action="append",
+        metavar="KEY",
+        help="an entity whose values to delete, e.g. 1 (repeat for more)",
+    )
+    which.add_argument(
+        "--all-rows",
+        action="store_true",
+        help="delete the --feature values of every entity (drop_features) instead",
+    )
+    what = delete.add_mutually_exclusive_group()
+    what.add_argument(
+        "--feature",
+        dest="features",
+        action="append",
+        metavar="FEATURE",
+        help="a feature to delete, e.g. name or user.name (repeat for more; default: every feature)",
+    )
+    what.add_argument(
+        "--tag",
+        dest="tags",
+        action="append",
+        metavar="TAG",
+        help="delete the features with this tag (repeat for more; with --primary-key)",
+    )
+    stores = delete.add_mutually_exclusive_group()
+    stores.add_argument("--retain-offline", action="store_true", help="keep the offline store's values")
+    stores.add_argument("--retain-online", action="store_true", help="keep the online store's values")
+    delete.set_defaults(run=_delete)
 
 
 def _offline_parser(

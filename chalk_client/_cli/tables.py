@@ -7,7 +7,8 @@ Input files (``--input-file``), by suffix:
   (``Ada``); an empty cell is null. ``offline-query`` and ``query`` read them alike.
 - ``.parquet``: the table as it is, with its Arrow types (needs pyarrow).
 - ``.json``: an object of columns (``{"user.id": [1, 2]}``) or a list of row objects
-  (``[{"user.id": 1}, {"user.id": 2}]``; a key a row lacks is null there).
+  (``[{"user.id": 1}, {"user.id": 2}]``; a key a row lacks is null there, except for ``upload``,
+  which keeps the rows as they are: :func:`read_table_file`'s ``keep_rows``).
 
 Results (``--out``), by suffix: ``.parquet`` (the server's Arrow types kept), ``.csv`` (a header,
 then cells written so that reading them back as above gives the values again: null an empty cell,
@@ -89,9 +90,12 @@ def _cell(text: str) -> Any:  # noqa: ANN401 - any JSON value
         return text  # a bare word is a string
 
 
-def read_table_file(path: str) -> object:
+def read_table_file(path: str, *, keep_rows: bool = False) -> object:
     """The input rows of `path`, read by its suffix (:data:`INPUT_SUFFIXES`): columns, or a
     ``pyarrow.Table`` for parquet.
+
+    With `keep_rows`, a JSON list of row objects stays a list of rows (``multi_upload_features``
+    sends one table per set of keys, so a key a row lacks is not written as null).
 
     Raises:
         ChalkInputError: the file cannot be read, or is not what its suffix says.
@@ -101,7 +105,7 @@ def read_table_file(path: str) -> object:
     if suffix == ".parquet":
         return _read_parquet(path)
     if suffix == ".json":
-        return _read_json(path)
+        return _read_json(path, keep_rows=keep_rows)
     if suffix == ".csv":
         return read_input_file(path)
     raise ChalkInputError(f"--input-file {path}: use a {', '.join(INPUT_SUFFIXES)} file")
@@ -119,7 +123,7 @@ def _read_parquet(path: str) -> pyarrow.Table:
         raise ChalkInputError(f"--input-file {path} is not a parquet file: {err}") from None
 
 
-def _read_json(path: str) -> dict[str, list[Any]]:
+def _read_json(path: str, *, keep_rows: bool = False) -> dict[str, list[Any]] | list[dict[str, Any]]:
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
@@ -147,6 +151,8 @@ def _read_json(path: str) -> dict[str, list[Any]]:
                 f"--input-file {path}: row {number} is a {type(row).__name__}, not an object: give {shape}"
             )
         names.update(dict.fromkeys(row))
+    if keep_rows:
+        return data
     return {name: [row.get(name) for row in data] for name in names}
 
 

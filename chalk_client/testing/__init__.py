@@ -16,9 +16,14 @@ answers (user 1 is ``"Ada Lovelace"``), and the credit-score resolver fails for
 :data:`FAILING_USER_ID`. Each user also has ``user.transactions``, a has-many feature that only the
 bulk query answers (:func:`seeded_transactions`). The module ``chalk_client.testing._data``
 documents the rules. Bulk queries (``POST /v1/query/feather``: Arrow tables in and out, one query or
-several per call) follow ``chalk_client.testing._bulk``. Offline queries run as jobs in the
-background and leave real parquet files behind signed URLs (``server.offline_jobs`` lists them;
-``chalk_client.testing._offline`` documents the rules). ``server.faults`` injects failures
+several per call) follow ``chalk_client.testing._bulk``; uploads of Arrow tables
+(``POST /v1/upload_features/multi``) and deletions of rows and columns (``DELETE /v1/features/rows``,
+``/v1/features/columns``) follow ``chalk_client.testing._uploads``. Offline queries run as jobs in
+the background and leave real parquet files behind signed URLs (``server.offline_jobs`` lists them;
+their ids are UUIDs; datasets are found by name, id or revision; ``chalk_client.testing._offline``
+documents the rules). ``POST /ping`` echoes its number, and ``GET /v1/branches`` lists the branches
+the server was given (``ChalkServer(branches=...)``) and those requests named
+(``chalk_client.testing._account``). ``server.faults`` injects failures
 (:class:`Fault`: error statuses, 429s, delays, dropped connections, malformed answers, revoked
 tokens); ``chalk_client.testing._faults`` documents them.
 

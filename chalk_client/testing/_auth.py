@@ -187,6 +187,8 @@ class TokenService:
         environments: Environment id to name; the first one is the primary environment.
         token_lifetime: Seconds a new token is valid for.
         clock: The server's time source (Unix seconds).
+        on_branch: Called with the ``X-Chalk-Branch-Id`` of each authenticated request that names
+            one (unless its ``X-Chalk-Deployment-Type`` is ``engine``); it must be quick.
     """
 
     def __init__(
@@ -197,6 +199,7 @@ class TokenService:
         environments: Mapping[str, str],
         token_lifetime: float,
         clock: Callable[[], float],
+        on_branch: Callable[[str], None] | None = None,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -210,6 +213,7 @@ class TokenService:
         self._requests = 0
         self._exchanges = 0
         self._routing: dict[str, Any] = {}
+        self._on_branch = on_branch
 
     @property
     def token_lifetime(self) -> float:
@@ -309,10 +313,11 @@ class TokenService:
                         "branch requests are served by the API server, not by an engine: "
                         "send them to api_server",
                     )
-            else:
-                branch_id = None
-        else:
+        named_branch = branch_id if deployment_type != "engine" else None
+        if deployment_type != "branch":
             branch_id = None
+        if named_branch is not None and self._on_branch is not None:
+            self._on_branch(named_branch)
         return Caller(subject, env_id, self.environments[env_id], deployment_type, branch_id)
 
     async def exchange(self, request: Request) -> Response:

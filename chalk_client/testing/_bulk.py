@@ -22,10 +22,10 @@ A query that parses answers ``has_data: true`` with, per the rules of :mod:`chal
 - scalars, one row per input row in input order: ``user.id`` (``int64``, the input id), then each
   known scalar output in the order asked (once each; ``user.name`` ``large_string``, ``user.age``
   and ``user.credit_score`` ``int64``), then ``__ts__`` (``timestamp[us, tz=UTC]``, the server
-  clock's now). Uploaded values override seeded ones; other ids and null ids answer nulls. Each
-  row of the failing user (13) without an uploaded credit score adds a ``RESOLVER_FAILED`` error
-  (category ``FIELD``, with ``feature``, ``resolver``, ``display_primary_key`` and
-  ``display_primary_key_fqn``).
+  clock's now). Uploaded values override seeded ones, deleted ones answer null; other ids and
+  null ids answer nulls. Each row of the failing user (13) without an uploaded or deleted credit
+  score adds a ``RESOLVER_FAILED`` error (category ``FIELD``, with ``feature``, ``resolver``,
+  ``display_primary_key`` and ``display_primary_key_fqn``).
 - groups: ``user.transactions`` asked for gives a table of that name with ``transaction.id``,
   ``transaction.user_id`` (``int64``), ``transaction.amount`` (``double``) and ``__ts__``: the
   seeded transactions of each distinct input user, in input order (possibly no rows).
@@ -60,13 +60,13 @@ from chalk_client.testing._data import (
     FEATURE_TYPES,
     INT64_MAX,
     INT64_MIN,
-    FeatureStore,
     _user_id,
     parse_rfc3339,
     seeded_transactions,
 )
 from chalk_client.testing._feather import FeatherRequestError, FeatherResult, decode_request, encode_response
 from chalk_client.testing._http import ApiError, Request, Response, chalk_error
+from chalk_client.testing._store import DELETED, MISSING, FeatureStore, lookup
 
 if TYPE_CHECKING:
     import pyarrow
@@ -195,8 +195,11 @@ class BulkService:
 
         values: list[Any] = []
         for user_id, (uploaded, seeded) in zip(user_ids, rows, strict=True):
-            if uploaded is not None and name in uploaded:
-                values.append(uploaded[name])
+            stored = lookup(uploaded, name)
+            if stored is DELETED:
+                values.append(None)
+            elif stored is not MISSING:
+                values.append(stored)
             elif seeded is not None:
                 values.append(seeded[name])
                 if name == _CREDIT_SCORE and user_id == FAILING_USER_ID:

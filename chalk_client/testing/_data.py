@@ -30,10 +30,14 @@ The credit-score resolver fails for :data:`FAILING_USER_ID` (13): a query answer
 ``user.credit_score`` with a null value and a ``RESOLVER_FAILED`` error, and :func:`seeded_user` gives
 None for it. Ids outside ``1..1000`` have no seeded values: their features answer null, without error.
 
-Uploaded values (``POST /v1/upload_features``) override seeded ones, for any id (inside the seeded
+Uploaded values (``POST /v1/upload_features``, and ``POST /v1/upload_features/multi`` with an Arrow
+table: :mod:`chalk_client.testing._uploads`) override seeded ones, for any id (inside the seeded
 range or not), feature by feature, until the server is discarded; a query marks them ``cache_hit``.
 Uploads are shared by all environments; ``user.id`` must be an ``int`` there, the other columns of
-their feature's type (``null`` is a wrong type too).
+their feature's type (``null`` is a wrong type too). Deleted values (``DELETE /v1/features/rows``
+and ``/v1/features/columns``) answer null, without error and without ``cache_hit``, seeded ones
+too (the failing user's deleted credit score is no failure), until the next upload of that feature
+for that user; the online store and the offline store are apart (:mod:`chalk_client.testing._store`).
 
 A query answers one ``data`` entry per known output, in the order asked: ``pkey`` is the user id,
 ``ts`` the server clock's now (RFC 3339, UTC, ``Z``), and ``valid`` is true unless ``error`` is set.
@@ -45,7 +49,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -54,6 +57,7 @@ from typing import Any, Final, NamedTuple
 
 from chalk_client.testing._auth import Caller, TokenService, rfc3339
 from chalk_client.testing._http import ApiError, Request, Response, chalk_error, json_response
+from chalk_client.testing._store import DELETED, MISSING, FeatureStore, lookup
 
 __all__ = [
     "FAILING_USER_ID",
@@ -63,6 +67,7 @@ __all__ = [
     "SEEDED_USER_IDS",
     "DataService",
     "FeatureStore",
+    "column_problem",
     "parse_rfc3339",
     "seeded_transactions",
     "seeded_user",
@@ -187,6 +192,24 @@ def _type_ok(value: object, kind: str) -> bool:
     return isinstance(value, str) and is_utf8(value)
 
 
+def column_problem(name: str, column: list[Any]) -> dict[str, Any] | None:
+    """The error of an uploaded column (its first bad value), or None: a known feature, every value
+    of its type (not null)."""
+    kind = FEATURE_TYPES.get(name)
+    if kind is None:
+        return chalk_error("RESOLVER_NOT_FOUND", f"unknown feature {name!r}", "FIELD", feature=name)
+    for row, value in enumerate(column):
+        if not _type_ok(value, kind):
+            shown = type(value).__name__
+            if isinstance(value, int | str) and not isinstance(value, bool) and shown == kind:
+                shown = "one out of range" if kind == "int" else "text that is not valid UTF-8"
+            wanted = f"{_ARTICLE[kind]} {'64-bit int' if kind == 'int' else kind}, not {shown}"
+            return chalk_error(
+                "VALIDATION_FAILED", f"row {row} of {name!r} must be {wanted}", "FIELD", feature=name
+            )
+    return None
+
+
 def is_utf8(text: str) -> bool:
     """Whether `text` encodes as UTF-8 (a lone surrogate, which JSON can carry, does not)."""
     try:
@@ -207,51 +230,6 @@ def _user_id(value: object) -> int | None:
         if digits.isascii() and digits.isdigit():
             return int(value)
     return None
-
-
-class FeatureStore:
-    """Uploaded feature values per user id, and how many rows and uploads were stored.
-
-    Args:
-        max_entities: At most this many user ids keep uploaded values; the oldest inserted is
-            forgotten first, so a long benchmark does not grow memory without bound.
-    """
-
-    def __init__(self, *, max_entities: int = 1_000_000) -> None:
-        self._lock = threading.Lock()
-        # Each user's dict is replaced, never changed in place: a reader may keep it after unlocking.
-        self._values: dict[int, dict[str, Any]] = {}
-        self._max_entities = max_entities
-        self.rows_stored = 0
-        self.upload_requests = 0
-
-    def get(self, user_id: int) -> Mapping[str, Any] | None:
-        """The uploaded values of `user_id`, or None."""
-        with self._lock:
-            return self._values.get(user_id)
-
-    def store(self, columns: Mapping[str, list[Any]], rows: int) -> None:
-        """Store `rows` rows given as columns (one of them ``user.id``); later rows win."""
-        ids = columns["user.id"]
-        others = [(name, column) for name, column in columns.items() if name != "user.id"]
-        with self._lock:
-            values = self._values
-            for row in range(rows):
-                user_id: int = ids[row]
-                merged = dict(values.get(user_id, ()))
-                merged["user.id"] = user_id
-                for name, column in others:
-                    merged[name] = column[row]
-                if user_id not in values and len(values) >= self._max_entities:
-                    del values[next(iter(values))]
-                values[user_id] = merged
-            self.rows_stored += rows
-            self.upload_requests += 1
-
-    def counts(self) -> tuple[int, int]:
-        """``(rows_stored, upload_requests)``, read together."""
-        with self._lock:
-            return self.rows_stored, self.upload_requests
 
 
 def _invalid_query(message: str) -> ApiError:
@@ -366,10 +344,11 @@ class DataService:
                 errors.append(chalk_error("RESOLVER_NOT_FOUND", _not_found_message(name), feature=name))
                 continue
             error: dict[str, Any] | None = None
-            cache_hit = uploaded is not None and name in uploaded
-            if uploaded is not None and cache_hit:
-                value = uploaded[name]
-            elif seeded is not None:
+            stored = lookup(uploaded, name)
+            cache_hit = stored is not MISSING and stored is not DELETED
+            if cache_hit:
+                value = stored
+            elif seeded is not None and stored is MISSING:
                 value = seeded[name]
                 if name == _CREDIT_SCORE and user_id == FAILING_USER_ID:
                     error = chalk_error(
@@ -399,7 +378,8 @@ class DataService:
                     "version": 1,
                 }
             if explain:
-                source = "online_store" if cache_hit else ("resolver" if seeded is not None else "none")
+                computed = seeded is not None and stored is MISSING
+                source = "online_store" if cache_hit else ("resolver" if computed else "none")
                 plan.append({"feature": name, "resolver": resolver, "source": source})
             results.append(result)
 
@@ -456,23 +436,11 @@ class DataService:
             )
         if "user.id" not in columns:
             raise ApiError(400, "VALIDATION_FAILED", "'input' must have a 'user.id' column")
-        problems: list[dict[str, Any]] = []
-        for name, column in columns.items():
-            kind = FEATURE_TYPES.get(name)
-            if kind is None:
-                problems.append(
-                    chalk_error("RESOLVER_NOT_FOUND", f"unknown feature {name!r}", "FIELD", feature=name)
-                )
-                continue
-            for row, value in enumerate(column):
-                if not _type_ok(value, kind):
-                    shown = type(value).__name__
-                    if isinstance(value, int | str) and not isinstance(value, bool) and shown == kind:
-                        shown = "one out of range" if kind == "int" else "text that is not valid UTF-8"
-                    wanted = f"{_ARTICLE[kind]} {'64-bit int' if kind == 'int' else kind}, not {shown}"
-                    message = f"row {row} of {name!r} must be {wanted}"
-                    problems.append(chalk_error("VALIDATION_FAILED", message, "FIELD", feature=name))
-                    break  # one problem per column is enough
+        problems = [
+            problem
+            for name, column in columns.items()
+            if (problem := column_problem(name, column)) is not None
+        ]
         if not problems:
             self._store.store(columns, lengths.pop())
         return json_response({"errors": problems, "trace_id": secrets.token_hex(16)})

@@ -15,6 +15,10 @@ The outer model nests ``query_results_bytes``, a model of one item per query key
 and the nested ``groups_data`` (a model of ``{has_many_fqn: Arrow bytes}`` items). JSON is written
 with Python's default separators, as Chalk's server does.
 
+The same byte model carries the request of ``POST /v1/upload_features/multi``:
+:func:`read_byte_model` reads one (checking every length against what is left, and that nothing
+follows the last section), and :func:`decode_arrow` the Arrow IPC table in it.
+
 pyarrow (the testing extra) is imported only when one of these runs.
 """
 
@@ -24,12 +28,20 @@ import json
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:
     import pyarrow
 
-__all__ = ["FeatherRequestError", "FeatherResult", "decode_request", "encode_response"]
+__all__ = [
+    "ByteModel",
+    "FeatherRequestError",
+    "FeatherResult",
+    "decode_arrow",
+    "decode_request",
+    "encode_response",
+    "read_byte_model",
+]
 
 _REQUEST_MAGIC = b"chal1"
 _MODEL_MAGIC = b"CHALK_BYTE_TRANSMISSION"
@@ -37,7 +49,8 @@ _U64 = struct.Struct(">Q")
 
 
 class FeatherRequestError(ValueError):
-    """A ``/v1/query/feather`` body that is not a well-formed ``chal1`` envelope; the message says where."""
+    """A body that is not well-formed: a ``/v1/query/feather`` ``chal1`` envelope, a byte model, or
+    Arrow IPC; the message says where."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +129,17 @@ def decode_request(body: bytes) -> list[tuple[dict[str, Any], pyarrow.Table]]:
     return queries
 
 
+def decode_arrow(data: bytes | memoryview, what: str = "the table") -> pyarrow.Table:
+    """`data` as an Arrow table: an IPC file or stream, its buffers compressed (LZ4, ZSTD) or not.
+
+    Raises:
+        FeatherRequestError: It is neither, or it does not read, or its data is not valid.
+    """
+    import pyarrow as pa
+
+    return _read_arrow(pa, memoryview(data), what)
+
+
 def _read_arrow(pa: Any, data: memoryview, what: str) -> pyarrow.Table:  # noqa: ANN401 - a module
     if bytes(data[:6]) == b"ARROW1":
         reader = pa.ipc.open_file
@@ -129,6 +153,71 @@ def _read_arrow(pa: Any, data: memoryview, what: str) -> pyarrow.Table:  # noqa:
     except (pa.ArrowException, ValueError, OSError) as err:
         raise FeatherRequestError(f"{what} is not valid Arrow IPC: {err}") from None
     return table
+
+
+class ByteModel(NamedTuple):
+    """A byte model's four sections: its plain attributes, its pydantic attributes, its items and
+    its nested models (both name to bytes, in the order sent)."""
+
+    attributes: dict[str, Any]
+    pydantic: dict[str, Any]
+    items: dict[str, bytes]
+    nested: dict[str, bytes]
+
+
+def read_byte_model(body: bytes, what: str = "the body") -> ByteModel:
+    """`body` read as one byte model, front to back.
+
+    Raises:
+        FeatherRequestError: The magic is wrong; a length runs past the end; a section is not a
+            UTF-8 JSON object (or names a key twice); an item length is not a non-negative
+            integer; or bytes follow the last section.
+    """
+    cursor = _Cursor(body)
+    if bytes(cursor.take(len(_MODEL_MAGIC), f"the magic of {what}")) != _MODEL_MAGIC:
+        raise FeatherRequestError(f"{what} does not start with {_MODEL_MAGIC.decode()!r}")
+    attributes = _json_section(cursor, f"the attributes of {what}")
+    pydantic = _json_section(cursor, f"the pydantic attributes of {what}")
+    items = _sized_items(cursor, f"the items of {what}")
+    nested = _sized_items(cursor, f"the nested models of {what}")
+    if cursor.left:
+        raise FeatherRequestError(
+            f"{cursor.left} bytes follow the last section of {what} (offset {cursor.position})"
+        )
+    return ByteModel(attributes, pydantic, items, nested)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"the key {key[:100]!r} appears twice")
+        found[key] = value
+    return found
+
+
+def _json_section(cursor: _Cursor, what: str) -> dict[str, Any]:
+    data = cursor.take(cursor.length(what), what)
+    try:
+        value = json.loads(bytes(data).decode("utf-8"), object_pairs_hook=_unique_keys)
+    except (ValueError, RecursionError) as err:
+        raise FeatherRequestError(f"{what} is not UTF-8 JSON: {err}") from None
+    if not isinstance(value, dict):
+        raise FeatherRequestError(f"{what} is not a JSON object")
+    return value
+
+
+def _sized_items(cursor: _Cursor, what: str) -> dict[str, bytes]:
+    """A map of item byte lengths, then the items back to back in the map's key order."""
+    lengths = _json_section(cursor, f"the lengths of {what}")
+    items: dict[str, bytes] = {}
+    for name, length in lengths.items():
+        if isinstance(length, bool) or not isinstance(length, int) or length < 0:
+            raise FeatherRequestError(
+                f"the length of {name[:100]!r} in {what} is not a non-negative integer: {length!r}"[:300]
+            )
+        items[name] = bytes(cursor.take(length, f"{name[:100]!r} of {what}"))
+    return items
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -13,16 +13,25 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import Any, Final, NamedTuple
 
-from chalk_openapi.api.account import who_am_i
+from chalk_openapi.api.account import get_branches, ping_engine, who_am_i
 from chalk_openapi.api.auth import get_token
 from chalk_openapi.api.offline import (
     cancel_offline_query,
+    get_dataset,
+    get_dataset_of_revision,
     get_dataset_revision,
     get_offline_query_progress,
     get_offline_query_status,
     submit_offline_query,
 )
-from chalk_openapi.api.query import query_bulk, query_online, upload_features
+from chalk_openapi.api.query import (
+    delete_features,
+    drop_features,
+    multi_upload_features,
+    query_bulk,
+    query_online,
+    upload_features,
+)
 from chalk_openapi.api.runs import get_run_status, trigger_resolver_run
 
 __all__ = ["OPERATIONS", "Operation", "operation_of"]
@@ -33,7 +42,12 @@ _ENDPOINTS: Final = (
     query_online,
     query_bulk,
     upload_features,
+    multi_upload_features,
+    delete_features,
+    drop_features,
     who_am_i,
+    ping_engine,
+    get_branches,
     trigger_resolver_run,
     get_run_status,
     submit_offline_query,
@@ -41,6 +55,8 @@ _ENDPOINTS: Final = (
     get_offline_query_progress,
     cancel_offline_query,
     get_dataset_revision,
+    get_dataset,
+    get_dataset_of_revision,
 )
 _PLACEHOLDER: Final = re.compile(r"__chalk_param_([A-Za-z0-9_]+)__")
 

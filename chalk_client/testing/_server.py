@@ -1,11 +1,12 @@
 """ChalkServer: the Chalk API on two loopback ports, served by uvicorn from a background thread.
 
 One uvicorn server listens on two sockets: the API address (every endpoint) and the engine address
-(only the online queries, ``POST /v1/query/online`` and ``POST /v1/query/feather``, as a Chalk query
-engine); the app tells them apart by the local port of each connection. :class:`ChalkServer` routes
-the endpoints to the services (tokens, data, bulk queries, runs, offline queries, faults, the
-request log); ``chalk_client.testing._serving`` binds the sockets and runs uvicorn in its thread,
-and ``chalk_client.testing._tls`` checks the TLS settings.
+(only the data-plane calls, ``POST /v1/query/online``, ``POST /v1/query/feather`` and ``POST /ping``,
+as a Chalk query engine); the app tells them apart by the local port of each connection.
+:class:`ChalkServer` routes the endpoints to the services (tokens, data, bulk queries, uploads and
+deletions, the ping and the branches, runs, offline queries, faults, the request log);
+``chalk_client.testing._serving`` binds the sockets and runs uvicorn in its thread, and
+``chalk_client.testing._tls`` checks the TLS settings.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Final
 
+from chalk_client.testing._account import DEFAULT_BRANCHES, AccountService, BranchBook
 from chalk_client.testing._auth import TokenService
 from chalk_client.testing._bulk import BulkService
-from chalk_client.testing._data import DataService, FeatureStore
+from chalk_client.testing._data import DataService
 from chalk_client.testing._faults._fault import Fault
 from chalk_client.testing._faults._plan import FaultPlan
 from chalk_client.testing._http import App, Router
@@ -32,12 +34,16 @@ from chalk_client.testing._offline._service import STORAGE_PREFIX, OfflineServic
 from chalk_client.testing._operations import OPERATIONS
 from chalk_client.testing._runs import RunRecord, RunService
 from chalk_client.testing._serving import HOST, Running, bind
+from chalk_client.testing._store import FeatureStore
 from chalk_client.testing._tls import tls_settings
+from chalk_client.testing._uploads import UploadService
 
 __all__ = ["ChalkServer"]
 
 _HTTP_IMPL: Final = "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
 _DEFAULT_ENVIRONMENTS: Final = {"env-dev-1": "dev", "env-prod-1": "prod"}
+ENGINE_OPERATIONS: Final = ("query_online", "query_bulk", "ping_engine")
+"""The operations the engine address serves too: the data-plane calls."""
 
 
 class ChalkServer:
@@ -52,15 +58,19 @@ class ChalkServer:
 
     It listens on two addresses: :attr:`url`, the API server (every endpoint), and
     :attr:`engine_url`, the query engine that the token answer's ``engines`` names for every
-    environment (only ``POST /v1/query/online`` and ``POST /v1/query/feather``; anything else there
-    is a 404). Every endpoint but the token one wants a valid bearer token and checks the
-    ``X-Chalk-*`` routing headers. The data it serves is the seeded feature graph of
+    environment (only ``POST /v1/query/online``, ``POST /v1/query/feather`` and ``POST /ping``;
+    anything else there is a 404). Every endpoint but the token one wants a valid bearer token and
+    checks the ``X-Chalk-*`` routing headers. The data it serves is the seeded feature graph of
     :mod:`chalk_client.testing._data` (see :func:`~chalk_client.testing.seeded_user`), plus what
-    clients upload; bulk queries (``/v1/query/feather``, Arrow in and out) follow
-    :mod:`chalk_client.testing._bulk`. Offline queries (``/v4/offline_query``) run as jobs timed by
-    its clock and leave real parquet files behind signed URLs that expire (the rules:
-    :mod:`chalk_client.testing._offline`; the jobs: :attr:`offline_jobs`).
-    :attr:`requests` logs what came in, where.
+    clients upload (as JSON columns, or an Arrow table to ``/v1/upload_features/multi``) and minus
+    what they delete (``/v1/features/rows``, ``/v1/features/columns``): the rules are in
+    :mod:`chalk_client.testing._uploads`. Bulk queries (``/v1/query/feather``, Arrow in and out)
+    follow :mod:`chalk_client.testing._bulk`. Offline queries (``/v4/offline_query``) run as jobs
+    timed by its clock and leave real parquet files behind signed URLs that expire; their datasets
+    are found by name or id (``/v3/offline_query/{name or id}``) and by revision (the rules:
+    :mod:`chalk_client.testing._offline`; the jobs: :attr:`offline_jobs`). ``/ping`` echoes, and
+    ``/v1/branches`` lists the branches it knows (:attr:`branches`;
+    :mod:`chalk_client.testing._account`). :attr:`requests` logs what came in, where.
 
     Given a certificate, it serves HTTPS on both addresses (and mTLS when it also requires a client
     certificate)::
@@ -96,11 +106,16 @@ class ChalkServer:
             needs `ssl_certfile`. Alone, a client certificate is optional but checked when presented.
         ssl_require_client_cert: Refuse the TLS handshake of a client that presents no certificate
             signed by `ssl_ca_certs` (mTLS); needs `ssl_ca_certs`.
+        branches: The branches ``GET /v1/branches`` lists from the start (non-empty names; default
+            ``("main",)``). Any branch name is accepted in ``X-Chalk-Branch-Id``, and each one a
+            request names is listed too, from then on.
 
     Raises:
         ValueError: An argument is out of range or inconsistent (`ssl_keyfile`, `ssl_ca_certs` or
             `ssl_require_client_cert` without `ssl_certfile`; `ssl_require_client_cert` without
-            `ssl_ca_certs`), or a TLS file does not exist or does not load (the message names it).
+            `ssl_ca_certs`), a TLS file does not exist or does not load (the message names it), or
+            a branch name is empty or not a string.
+        TypeError: `branches` is a string, not an iterable of names.
     """
 
     def __init__(
@@ -122,6 +137,7 @@ class ChalkServer:
         ssl_keyfile: str | os.PathLike[str] | None = None,
         ssl_ca_certs: str | os.PathLike[str] | None = None,
         ssl_require_client_cert: bool = False,
+        branches: Iterable[str] = DEFAULT_BRANCHES,
     ) -> None:
         for name, value in (("port", port), ("engine_port", engine_port)):
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
@@ -134,14 +150,18 @@ class ChalkServer:
         self._tls = tls_settings(ssl_certfile, ssl_keyfile, ssl_ca_certs, ssl_require_client_cert)
         self._port = port
         self._engine_port = engine_port
+        self._branches = BranchBook(branches, clock)
         self._auth = TokenService(
             client_id=client_id if client_id is not None else secrets.token_urlsafe(12),
             client_secret=client_secret if client_secret is not None else secrets.token_urlsafe(32),
             environments=environments,
             token_lifetime=token_lifetime,
             clock=clock,
+            on_branch=self._branches.saw,
         )
         self._store = FeatureStore()
+        self._uploads = UploadService(auth=self._auth, store=self._store)
+        self._account = AccountService(auth=self._auth, branches=self._branches)
         self._data = DataService(auth=self._auth, store=self._store, clock=clock)
         self._bulk = BulkService(
             auth=self._auth, store=self._store, clock=clock, query_meta=self._data.query_meta
@@ -163,7 +183,12 @@ class ChalkServer:
             "query_online": self._data.query_online,
             "query_bulk": self._bulk.query_bulk,
             "upload_features": self._data.upload_features,
+            "multi_upload_features": self._uploads.multi_upload_features,
+            "delete_features": self._uploads.delete_features,
+            "drop_features": self._uploads.drop_features,
             "who_am_i": self._data.who_am_i,
+            "ping_engine": self._account.ping,
+            "get_branches": self._account.branches,
             "trigger_resolver_run": self._runs.trigger,
             "get_run_status": self._runs.status,
             "submit_offline_query": self._offline.submit,
@@ -171,6 +196,8 @@ class ChalkServer:
             "get_offline_query_progress": self._offline.progress,
             "cancel_offline_query": self._offline.cancel,
             "get_dataset_revision": self._offline.revision,
+            "get_dataset": self._offline.dataset,
+            "get_dataset_of_revision": self._offline.revision,
         }
         for name, operation in OPERATIONS.items():  # the spec's operations, from the generated package
             router.add(operation.method, operation.path, handlers[name])
@@ -178,11 +205,11 @@ class ChalkServer:
         router.add("GET", STORAGE_PREFIX + "/{job_id}/{file_name}", self._offline.download)
         self._engine_router = Router(
             not_found_hint=(
-                " (this is an engine address: it serves only POST /v1/query/online and"
-                " POST /v1/query/feather)"
+                " (this is an engine address: it serves only POST /v1/query/online,"
+                " POST /v1/query/feather and POST /ping)"
             )
         )
-        for name in ("query_online", "query_bulk"):
+        for name in ENGINE_OPERATIONS:
             self._engine_router.add(*OPERATIONS[name], handlers[name])
         self._faults.add_control_routes(router)
         self._app = App(router, name="api", observer=self._log.observe, faults=self._faults)
@@ -268,8 +295,8 @@ class ChalkServer:
         """``http://127.0.0.1:<port>``, the query engine's address (known once started).
 
         The token answer's ``engines`` maps every environment to it. It serves only
-        ``POST /v1/query/online`` and ``POST /v1/query/feather``. ``https://`` when it serves TLS
-        (see `ssl_certfile`).
+        ``POST /v1/query/online``, ``POST /v1/query/feather`` and ``POST /ping``. ``https://`` when
+        it serves TLS (see `ssl_certfile`).
         """
         if self._engine_url is None:
             raise RuntimeError("ChalkServer has not been started: call start() or use it in a with block")
@@ -338,7 +365,8 @@ class ChalkServer:
     def routes(self, served_by: str = "api") -> set[tuple[str, str]]:
         """Every ``(method, path or template)`` it serves on the API address (``"api"``) or on the
         engine address (``"engine"``): the spec's operations, the signed result-file path and
-        the fault-control routes on the first; the online and bulk queries alone on the second."""
+        the fault-control routes on the first; the online and bulk queries and the ping alone on
+        the second."""
         if served_by not in ("api", "engine"):
             raise ValueError(f"served_by is 'api' or 'engine', not {served_by!r}")
         return (self._app.router if served_by == "api" else self._engine_router).routes()
@@ -358,13 +386,20 @@ class ChalkServer:
 
     @property
     def rows_stored(self) -> int:
-        """Rows that ``/v1/upload_features`` accepted and stored, in total."""
+        """Rows that ``/v1/upload_features`` and ``/v1/upload_features/multi`` accepted and stored,
+        in total (a row stored twice counts twice; deletions do not subtract)."""
         return self._store.counts()[0]
 
     @property
     def upload_requests(self) -> int:
-        """Calls of ``/v1/upload_features`` that stored something."""
+        """Calls of ``/v1/upload_features`` and ``/v1/upload_features/multi`` that stored something."""
         return self._store.counts()[1]
+
+    @property
+    def branches(self) -> list[str]:
+        """The branches ``GET /v1/branches`` lists now: the ones given, then the ones requests
+        named, in the order it came to know them (a copy)."""
+        return self._branches.names()
 
     @property
     def runs(self) -> list[RunRecord]:

@@ -113,7 +113,8 @@ def measure_decode(profile: Profile, report: Report) -> None:
         raise RuntimeError("the SDK's decode of the bulk answer does not hold what was written")
     seconds_per_call(sdk, 0.1)
     seconds_per_call(raw, 0.1)
-    values, baselines = [], []
+    values: list[float] = []
+    baselines: list[float] = []
     for index in range(profile.decode_pairs):  # the order alternates: neither side always goes first
         for decode, times in ((sdk, values), (raw, baselines))[:: 1 if index % 2 == 0 else -1]:
             times.append(seconds_per_call(decode, profile.decode_seconds))

@@ -12,7 +12,7 @@ import httpx
 
 from .clients import max_connections, sdk_limits
 from .figures import Report
-from .profiles import BULK_OUTPUT, BULK_ROWS, DECODE_ROWS, PARSE_FEATURES, ROOT, Profile
+from .profiles import BULK_OUTPUT, BULK_ROWS, DECODE_ROWS, PARSE_FEATURES, ROOT, UPLOAD_FEATURES, Profile
 from .tables import FIGURE_HEADERS, MODE_HEADERS, figure_rows, markdown_table, mode_rows
 
 
@@ -119,7 +119,9 @@ def methodology_notes(profile: Profile) -> list[str]:
         f"{profile.rss_runs}; parse {profile.parse_pairs} pairs x {profile.parse_seconds:g} s; bulk "
         f"{profile.bulk_pairs} sets of {profile.bulk_calls} query_bulk calls, {profile.bulk_calls} raw floor "
         f"calls and {profile.bulk_sequential:,} query() calls; bulk decode {profile.decode_pairs} pairs x "
-        f"{profile.decode_seconds:g} s; its memory {profile.memory_runs} process(es).",
+        f"{profile.decode_seconds:g} s; its memory {profile.memory_runs} process(es); bulk upload "
+        f"{profile.upload_pairs} sets of {profile.upload_calls} calls per side, "
+        f"{profile.upload_rows:,} rows a call.",
         "get_token() figures include the timing loop's own cost (itertools.repeat); the baseline column "
         "shows a no-op call timed the same way.",
         "Import: the perf_counter time around the import statement in `python -c`, after one unmeasured "
@@ -144,6 +146,14 @@ def methodology_notes(profile: Profile) -> list[str]:
         "by decode_response() and bulk_result() to to_arrow(), against pyarrow.ipc.open_file().read_all() of "
         "the same Arrow bytes alone; its peak memory is measured in a fresh process (see the note above) "
         "against the table's nbytes.",
+        f"Bulk upload: ChalkClient.multi_upload_features against ChalkClient.upload_features, both given "
+        f"the same input, made once before timing: a dict of {', '.join(UPLOAD_FEATURES)} to Python lists "
+        f"({profile.upload_rows:,} ints, strings, ints). So multi_upload_features pays for pyarrow's "
+        "conversion of the lists and for the Arrow IPC file (one POST /v1/upload_features/multi, a byte "
+        "model), upload_features for the JSON body (one POST /v1/upload_features). The server reads each "
+        "body whole (the Arrow file with pyarrow.ipc and validate(), the JSON with json.loads) and names "
+        "the rows it counted in its answer, which each call checks; its time per upload is in a note. The "
+        "ratio is of rows/s, sequential calls on one client: a measure, with no target, never gated.",
         "--check gates only same-run ratios (the SDK against a floor, import against import httpx, parse "
         "against json.loads, query_bulk against query(), a bulk decode's time against pyarrow's and its peak "
         "memory against its table's size, query_bulk against its raw floor), and fails only on a gross regression, confirmed by one "

@@ -20,6 +20,7 @@ FEATHER_PATH: Final = "/v1/query/feather"
 BULK_ROWS: Final = 10_000  # the rows of each bulk query over HTTP
 BULK_OUTPUT: Final = ("user.name", "user.age", "user.credit_score")
 DECODE_ROWS: Final = 100_000  # the rows of the bulk answer decoded in-process
+UPLOAD_FEATURES: Final = ("user.id", "user.name", "user.age")  # the columns of each bulk upload
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ class Profile:
     decode_pairs: int  # decoding a bulk answer in-process: rounds per side
     decode_seconds: float
     memory_runs: int  # fresh processes measuring the decode's peak memory
+    upload_rows: int  # bulk uploads: the rows of each call (multi_upload_features and upload_features)
+    upload_pairs: int  # rounds per side
+    upload_calls: int  # calls per round
+    upload_limit: float  # the longest an upload round may take (seconds)
     budget: float  # the watchdog ends a run that hangs after this many seconds
     remeasure_budget: float  # and a re-measurement (--check) after this many more
     httpx2: bool = False  # --httpx2: raw httpx2.Client as a reference floor in the sync modes
@@ -80,6 +85,10 @@ FULL: Final = Profile(
     decode_pairs=7,
     decode_seconds=0.3,
     memory_runs=3,
+    upload_rows=100_000,
+    upload_pairs=5,
+    upload_calls=8,
+    upload_limit=10.0,
     budget=420.0,
     remeasure_budget=240.0,
 )
@@ -108,6 +117,10 @@ QUICK: Final = Profile(
     decode_pairs=3,
     decode_seconds=0.1,
     memory_runs=1,
+    upload_rows=20_000,  # a fifth of a full run's rows: the step stays about a second
+    upload_pairs=3,
+    upload_calls=5,
+    upload_limit=3.0,
     budget=180.0,
     remeasure_budget=120.0,
 )

@@ -25,6 +25,7 @@ from .query_modes import (
 )
 from .saturation import measure_saturation
 from .server import BenchServer
+from .uploads import measure_uploads
 
 Step = Callable[[Report], None]
 
@@ -43,6 +44,7 @@ def steps(profile: Profile, server: BenchServer) -> list[tuple[str, Step]]:
         ("parsing", lambda report: measure_parse(profile, report)),
         ("bulk queries", lambda report: measure_bulk(profile, server, report)),
         ("bulk decode", lambda report: measure_decode(profile, report)),
+        ("bulk uploads", lambda report: measure_uploads(profile, server, report)),
     ]
 
 

@@ -251,8 +251,9 @@ def test_an_output_that_cannot_be_written_names_the_job_to_re_attach(
     code = main(["offline-query", "--output", "user.name", "--wait", "--out", "a-file/results.parquet"])
     assert code == 1
     line = one_error_line(without_progress(capsys.readouterr().err))
-    assert "cannot write the results of job job-1 to a-file/results.parquet" in line
-    assert "--job-id job-1 --wait --out PATH" in line
+    job_id = server.offline_jobs[-1].job_id
+    assert f"cannot write the results of job {job_id} to a-file/results.parquet" in line
+    assert f"--job-id {job_id} --wait --out PATH" in line
 
 
 def reference_mode(folder: Path) -> int:
@@ -269,7 +270,7 @@ def reference_mode(folder: Path) -> int:
     [
         ([], "combined.parquet", ["combined.parquet"]),  # 1000 rows: two parts, combined
         (["--max-samples", "3"], "single.parquet", ["single.parquet"]),  # one part, moved
-        ([], "parts/", ["parts/job-1-00000.parquet", "parts/job-1-00001.parquet"]),
+        ([], "parts/", ["parts/{job}-00000.parquet", "parts/{job}-00001.parquet"]),  # {job}: its id
     ],
 )
 def test_saved_results_get_the_usual_permissions(
@@ -284,7 +285,8 @@ def test_saved_results_get_the_usual_permissions(
     assert main(["offline-query", "--output", "user.name", *extra, "--wait", "--out", out]) == 0
     capsys.readouterr()
     for name in files:
-        assert (tmp_path / name).stat().st_mode & 0o777 == expected, name
+        path = tmp_path / name.format(job=server.offline_jobs[-1].job_id)
+        assert path.stat().st_mode & 0o777 == expected, name
     assert not [p.name for p in tmp_path.rglob(".*")]  # no temporary file left behind
 
 
@@ -321,19 +323,20 @@ def test_several_result_files_without_pyarrow_say_how_to_save_them(
     code = main(["offline-query", "--output", "user.name", "--wait", "--out", "results.parquet"])
     captured = capsys.readouterr()
     assert code == 3
-    assert "submitted offline query job job-1" in captured.out
+    assert captured.out.startswith("submitted offline query job ")
+    job_id = captured.out.split()[4]  # a UUID, as Chalk's are
     line = one_error_line(without_progress(captured.err))
     assert "combining 2 result files into results.parquet needs pyarrow" in line
     assert "pip install 'chalk-client[arrow]'" in line
     assert "--out DIR/" in line
-    assert "chalk-client offline-query --job-id job-1 --wait --out job-1/" in line
+    assert f"chalk-client offline-query --job-id {job_id} --wait --out {job_id}/" in line
     assert list(tmp_path.iterdir()) == []  # nothing half-written
 
     # The advice works, still without pyarrow.
-    assert main(["offline-query", "--job-id", "job-1", "--wait", "--out", "job-1/"]) == 0
-    assert sorted(p.name for p in (tmp_path / "job-1").iterdir()) == [
-        "job-1-00000.parquet",
-        "job-1-00001.parquet",
+    assert main(["offline-query", "--job-id", job_id, "--wait", "--out", f"{job_id}/"]) == 0
+    assert sorted(p.name for p in (tmp_path / job_id).iterdir()) == [
+        f"{job_id}-00000.parquet",
+        f"{job_id}-00001.parquet",
     ]
 
 

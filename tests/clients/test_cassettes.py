@@ -309,6 +309,61 @@ def test_bulk_queries(client: ClientUnderTest, vcr: Any, recording: bool) -> Non
         assert vcr.play_count == 3
 
 
+def run_writes(client: ClientUnderTest) -> dict[str, Any]:
+    """A multi-upload of two key sets, a delete and a drop, read back by a bulk query; the ping and
+    the branches; a named offline query found again by name and by job id."""
+    user_id = 9101 if client.kind == "sync" else 9102
+    rows = [{"user.id": user_id, "user.name": "Written"}, {"user.id": user_id + 10, "user.age": 44}]
+    results: dict[str, Any] = {"upload": client("multi_upload_features", rows)}
+    client("delete_features", "user", [1], features=["user.name"])
+    client("drop_features", "user", ["credit_score"])
+    ids = [user_id, user_id + 10, 1, 2]
+    results["read"] = client("query_bulk", {"user.id": ids}, ["user.name", "user.age", "user.credit_score"])
+    results["ping"] = client("ping_engine", 5)
+    results["branches"] = client("get_branches")
+    job = client(
+        "offline_query", {"user.id": [1, 2]}, ["user.age"], dataset_name=f"cassette-{client.kind}", wait=True
+    )
+    results["job"] = job
+    results["by_name"] = client("get_dataset", name=f"cassette-{client.kind}")
+    results["by_job"] = client("get_dataset", job_id=job.job_id)
+    return results
+
+
+@pytest.mark.vcr
+@pytest.mark.usefixtures("no_socket")
+def test_writes_and_datasets(make_client: Callable[..., ClientUnderTest], vcr: Any, recording: bool) -> None:
+    import uuid
+
+    client = make_client(fake_sleep=not recording)
+    results = run_writes(client)
+    assert results["upload"].rows == 2
+    assert len(results["upload"].operation_ids) == 2
+    table = results["read"].to_arrow().to_pydict()
+    assert table["user.name"][0] == "Written"
+    assert table["user.age"][1] == 44
+    assert table["user.name"][2] is None  # deleted
+    assert table["user.name"][3] == seeded_user(2)["user.name"]  # type: ignore[index]
+    assert table["user.credit_score"] == [None] * 4  # dropped
+    assert results["ping"] == 5
+    assert all(branch.name for branch in results["branches"])
+    job = results["job"]
+    uuid.UUID(job.job_id)  # job ids are UUIDs, as the real service's
+    assert results["by_name"].job_id == job.job_id
+    assert results["by_job"].job_id == job.job_id
+    paths = [r.path for r in vcr.requests]
+    assert paths[1:5] == [
+        "/v1/upload_features/multi",
+        "/v1/upload_features/multi",
+        "/v1/features/rows",
+        "/v1/features/columns",
+    ]
+    assert f"/v3/offline_query/cassette-{client.kind}" in paths
+    assert f"/v4/offline_query/{job.job_id}" in paths
+    if not recording:
+        assert vcr.play_count == len(vcr.requests)
+
+
 def test_every_test_here_has_its_cassette() -> None:
     expected = {
         f"{name}[{kind}].yaml"
@@ -319,6 +374,7 @@ def test_every_test_here_has_its_cassette() -> None:
             "test_data_plane",
             "test_offline_query",
             "test_bulk_queries",
+            "test_writes_and_datasets",
         )
         for kind in ("sync", "async")
     }

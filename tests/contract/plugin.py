@@ -21,8 +21,11 @@ What it checks
       request must be a ``chal1`` envelope that ChalkServer's reader
       (``chalk_client.testing._feather.decode_request``) takes, and its 200 answer a byte model that
       the SDK's reader (``chalk_client._api.feather.decode_response``) takes, whose errors are
-      ``ChalkError`` objects and whose meta a ``QueryMeta``. Its error answers are JSON, checked as
-      any other's. A binary operation without a checker is a violation.
+      ``ChalkError`` objects and whose meta a ``QueryMeta``. ``multi_upload_features``'s request
+      must be a byte model that ChalkServer's reader (``read_byte_model``) takes, with the one item
+      ``table_bytes``, an Arrow table whose columns the attribute ``features`` names (its answer is
+      JSON). Error answers are JSON, checked as any other's. A binary operation without a checker
+      is a violation.
     - Faults: an answer whose request an injected fault applied to (``FaultPlan.take`` returned an
       injection; it is wrapped to tell the app's wrapper which fault) is checked only when the fault
       leaves the answer as the spec describes it: ``delay``, ``revoke_token``, ``rate_limit``,
@@ -113,7 +116,40 @@ def _check_bulk_answer(body: bytes) -> None:
             spec.validate_component("QueryMeta", answer.meta, f"result {index}'s meta")
 
 
-BINARY_REQUESTS: Final[dict[str, Callable[[bytes], None]]] = {"query_bulk": _check_bulk_request}
+def _check_multi_upload_request(body: bytes) -> None:
+    """A byte model, as ChalkServer's reader takes it, whose ``table_bytes`` is an Arrow table whose
+    columns ``features`` names, each once (in any order)."""
+    from chalk_client.testing._feather import FeatherRequestError, decode_arrow, read_byte_model
+
+    try:
+        model = read_byte_model(body)
+    except FeatherRequestError as err:
+        raise AssertionError(f"the body is not a well-formed byte model: {err}") from None
+    features = model.attributes.get("features")
+    if not isinstance(features, list) or not all(isinstance(name, str) for name in features):
+        raise AssertionError(f"the attribute 'features' is not a list of strings: {features!r}"[:300])
+    compression = model.attributes.get("table_compression")
+    if compression not in ("uncompressed", "lz4", "zstd"):
+        raise AssertionError(f"the attribute 'table_compression' is {compression!r}"[:300])
+    if set(model.items) != {"table_bytes"} or model.nested:
+        raise AssertionError(
+            f"the body's items are {sorted(model.items)} and nested models {sorted(model.nested)}: "
+            "it should have the item 'table_bytes' alone"
+        )
+    try:
+        table = decode_arrow(model.items["table_bytes"], "'table_bytes'")
+    except FeatherRequestError as err:
+        raise AssertionError(str(err)) from None
+    if sorted(features) != sorted(table.column_names):
+        raise AssertionError(
+            f"'features' {features!r} does not name the table's columns {table.column_names!r}"[:400]
+        )
+
+
+BINARY_REQUESTS: Final[dict[str, Callable[[bytes], None]]] = {
+    "query_bulk": _check_bulk_request,
+    "multi_upload_features": _check_multi_upload_request,
+}
 """operationId -> the check of its binary request body (raises ``AssertionError``)."""
 
 BINARY_ANSWERS: Final[dict[str, Callable[[bytes], None]]] = {"query_bulk": _check_bulk_answer}

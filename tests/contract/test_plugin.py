@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
@@ -252,6 +253,45 @@ def test_a_bulk_request_is_checked_with_the_servers_reader(recorder: plugin.Reco
     assert "without the binary body the spec requires" in missing
 
 
+def _upload_body(attributes: dict[str, Any], table: pa.Table, nested: bytes = b"{}") -> bytes:
+    """A multi-upload byte model, built by hand."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    data = sink.getvalue().to_pybytes()
+
+    def section(raw: bytes) -> bytes:
+        return len(raw).to_bytes(8, "big") + raw
+
+    lengths = json.dumps({"table_bytes": len(data)}).encode()
+    return (
+        b"CHALK_BYTE_TRANSMISSION"
+        + section(json.dumps(attributes).encode())
+        + section(b"{}")
+        + (section(lengths) + data + section(nested))
+    )
+
+
+def test_a_multi_upload_request_is_checked_with_the_servers_reader(recorder: plugin.Recorder) -> None:
+    url = "https://api.chalk.test/v1/upload_features/multi"
+    table = pa.table({"user.id": [1], "user.name": ["Ada"]})
+    good = {"features": ["user.name", "user.id"], "table_compression": "uncompressed"}
+    recorder.request("POST", url, _upload_body(good, table))
+    assert recorder.check() == []
+    recorder.request("POST", url, _upload_body(good, table)[:-3])
+    recorder.request("POST", url, _upload_body({**good, "features": ["user.id"]}, table))
+    recorder.request("POST", url, _upload_body({**good, "table_compression": "gzip"}, table))
+    recorder.request("POST", url, _upload_body(good, table, nested=b'{"x": 0}'))
+    recorder.request("POST", url, BULK_BODY)
+    truncated, features, compression, nested, bulk = recorder.check()
+    assert "multi_upload_features (POST /v1/upload_features/multi): the SDK sent POST " + url in truncated
+    assert "not a well-formed byte model" in truncated
+    assert "does not name the table's columns" in features
+    assert "'table_compression' is 'gzip'" in compression
+    assert "the item 'table_bytes' alone" in nested
+    assert "does not start with 'CHALK_BYTE_TRANSMISSION'" in bulk
+
+
 def test_chalk_server_bulk_answers_are_checked(recorder: plugin.Recorder, server: ChalkServer) -> None:
     checked = recorder.answers_checked
     auth = _token(server)
@@ -318,8 +358,14 @@ def test_the_spec_module_knows_the_media_types() -> None:
     online = spec.operations()["query_online"]
     assert not online.binary_request
     assert online.media_types(200) == ("application/json",)
-    assert (
-        set(plugin.BINARY_REQUESTS)
-        == set(plugin.BINARY_ANSWERS)
-        == {operation.operation_id for operation in spec.operations().values() if operation.binary_request}
-    )
+    assert set(plugin.BINARY_REQUESTS) == {
+        operation.operation_id for operation in spec.operations().values() if operation.binary_request
+    }
+    assert set(plugin.BINARY_ANSWERS) == {
+        operation.operation_id
+        for operation in spec.operations().values()
+        if spec.BINARY_MEDIA_TYPE in operation.media_types(200)
+    }
+    upload = spec.operations()["multi_upload_features"]
+    assert upload.binary_request
+    assert upload.media_types(200) == ("application/json",)

@@ -130,6 +130,7 @@ def _running_target() -> Iterator[Target]:
             headers=auth,
         )
         job_id = job.json()["revisions"][0]["revision_id"]
+        dataset_id = job.json()["dataset_id"]
         yield Target(
             server=server,
             session=session,
@@ -141,7 +142,12 @@ def _running_target() -> Iterator[Target]:
                 "X-Chalk-Deployment-Tag": "contract-tests",
                 "X-Chalk-Query-Name": "contract_tests",
             },
-            path_parameters={"run_id": run.json()["id"], "job_id": job_id, "revision_id": job_id},
+            path_parameters={
+                "run_id": run.json()["id"],
+                "job_id": job_id,
+                "revision_id": job_id,
+                "dataset_name_or_id": dataset_id,
+            },
         )
 
 
@@ -353,6 +359,16 @@ SCALARS: Final = st.none() | st.booleans() | INTS | st.floats(allow_nan=False, a
 USER_IDS: Final = INTS | INTS.map(str) | st.sampled_from(["", "007", "-1", "1.0"])
 
 
+def _mostly(valid: st.SearchStrategy[Any], invalid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """`valid` nine times in ten, else `invalid`."""
+    # Not on 0 or 9: hypothesis draws the ends of a range more often than the middle.
+    return st.integers(min_value=0, max_value=9).flatmap(lambda n: invalid if n == 7 else valid)
+
+
+# Feature names as a deletion gives them: within the namespace, or qualified, or unknown.
+DELETABLE: Final = st.sampled_from(["name", "age", "credit_score", "id", "user.name"]) | TEXTS
+
+
 def _merged(*parts: dict[str, Any]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for part in parts:
@@ -429,6 +445,23 @@ GRAPH_BODIES: Final = {
             "idempotency_key": st.none() | TEXTS,
         },
     ),
+    "delete_features": st.fixed_dictionaries(
+        {
+            "namespace": _mostly(st.just("user"), TEXTS),
+            "primary_keys": st.lists(USER_IDS.map(str) | st.sampled_from(["1", "13", "abc"]), max_size=4),
+        },
+        optional={
+            "features": st.none() | st.lists(DELETABLE, max_size=3),
+            "tags": st.none() | st.lists(TEXTS, max_size=2),
+            "retain_online": st.booleans(),
+            "retain_offline": st.booleans(),
+        },
+    ),
+    "drop_features": st.fixed_dictionaries(
+        {"namespace": _mostly(st.just("user"), TEXTS), "features": st.lists(DELETABLE, max_size=3)},
+        optional={"retain_online": st.booleans(), "retain_offline": st.booleans()},
+    ),
+    "ping_engine": st.fixed_dictionaries({}, optional={"num": st.none() | INTS}),
     "submit_offline_query": st.fixed_dictionaries(
         {"output": st.lists(FEATURES, max_size=3)},
         optional={
@@ -445,11 +478,13 @@ GRAPH_BODIES: Final = {
     ),
 }
 
-# What a submitted job answers afterwards: its status, progress, dataset and cancel.
+# What a submitted job answers afterwards: its status, progress, datasets and cancel.
 _FOLLOW_UPS: Final = (
     "get_offline_query_status",
     "get_offline_query_progress",
     "get_dataset_revision",
+    "get_dataset_of_revision",
+    "get_dataset",
     "cancel_offline_query",
 )
 
@@ -466,13 +501,14 @@ def test_fuzzing_with_the_seeded_graph(target: Target, operation_id: str) -> Non
         if operation_id != "submit_offline_query" or answer.status_code != 200:
             return
         job_id = answer.json()["revisions"][0]["revision_id"]
+        names = {"dataset_name_or_id": answer.json()["dataset_name"] or answer.json()["dataset_id"]}
         for follow_up in _FOLLOW_UPS:
             then = OPERATIONS[follow_up]
             target.call(
                 then.Case(
                     body={"job_id": job_id} if follow_up == "get_offline_query_status" else NOT_SET,
                     headers=target.headers_for(then),
-                    path_parameters={p.name: job_id for p in then.path_parameters},
+                    path_parameters={p.name: names.get(p.name, job_id) for p in then.path_parameters},
                     media_type="application/json" if follow_up == "get_offline_query_status" else None,
                 )
             )
@@ -483,12 +519,6 @@ def test_fuzzing_with_the_seeded_graph(target: Target, operation_id: str) -> Non
 # -- fuzzing bulk envelopes built from the seeded graph -------------------------------------------
 
 BULK_FEATURES: Final = st.sampled_from([*FEATURE_TYPES, *HAS_MANY_RESOLVERS]) | FEATURES
-
-
-def _mostly(valid: st.SearchStrategy[Any], invalid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """`valid` nine times in ten, else `invalid`."""
-    # Not on 0 or 9: hypothesis draws the ends of a range more often than the middle.
-    return st.integers(min_value=0, max_value=9).flatmap(lambda n: invalid if n == 7 else valid)
 
 
 # Arrow types of a `user.id` column, and the values each can hold; some are refused by the server.
@@ -623,3 +653,90 @@ def test_fuzzing_bulk_envelopes(target: Target) -> None:
 
     check()
     assert answered == {200, 400}  # both reached
+
+
+# -- fuzzing multi-upload byte models built from the seeded graph ---------------------------------
+#
+# The spec gives ``multi_upload_features``'s body as bytes too: these build byte models of Arrow
+# tables whose columns come from the graph (and sometimes not), of many types, with ``features``
+# naming the columns in any order (and sometimes not), some cut short or with bytes after the end.
+# Each answer is a 200 ``{operation_id, errors}`` or a documented refusal; then the online and bulk
+# queries still answer what was stored.
+
+UPLOAD_COLUMNS: Final = [
+    (pa.int64(), st.none() | st.integers(min_value=-INT64, max_value=INT64 - 1)),
+    (pa.uint64(), st.integers(min_value=0, max_value=2**64 - 1)),
+    (pa.int16(), st.integers(min_value=-(2**15), max_value=2**15 - 1)),
+    (pa.string(), st.none() | TEXTS),
+    (pa.large_string(), TEXTS),
+    (pa.float64(), st.floats(allow_nan=False)),
+    (pa.bool_(), st.booleans()),
+]
+
+
+def _section(value: dict[str, Any]) -> bytes:
+    encoded = json.dumps(value).encode()
+    return len(encoded).to_bytes(8, "big") + encoded
+
+
+@st.composite
+def _upload_model(draw: st.DrawFn) -> bytes:
+    rows = draw(st.integers(min_value=0, max_value=4))
+    names = draw(
+        st.lists(st.sampled_from(["user.name", "user.age", "user.credit_score"]) | FEATURES, max_size=3)
+    )
+    if draw(_mostly(st.just(True), st.just(False))):
+        names.insert(0, "user.id")
+    arrays = []
+    for name in names:
+        if name == "user.id" and draw(st.booleans()):
+            arrays.append(
+                pa.array(draw(st.lists(st.integers(1, 1005), min_size=rows, max_size=rows)), pa.int64())
+            )
+            continue
+        kind, values = draw(st.sampled_from(UPLOAD_COLUMNS))
+        arrays.append(pa.array(draw(st.lists(values, min_size=rows, max_size=rows)), kind))
+    table = pa.Table.from_arrays(arrays, names=names) if names else pa.table({})
+    compression = draw(st.sampled_from([None, "lz4", "zstd"]))
+    arrow = _arrow(table, draw(st.booleans()), compression)
+    features = draw(_mostly(st.permutations(names), st.lists(FEATURES, max_size=3)))
+    attributes: dict[str, Any] = {
+        "features": features,
+        "table_compression": draw(_mostly(st.just(compression or "uncompressed"), SCALARS)),
+    }
+    body = bytearray(b"CHALK_BYTE_TRANSMISSION" + _section(attributes) + _section({}))
+    body += _section({"table_bytes": len(arrow)}) + arrow + _section({})
+    damage = draw(st.integers(min_value=0, max_value=9))
+    if damage == 6:
+        body = body[: draw(st.integers(min_value=0, max_value=len(body) - 1))]
+    elif damage == 7:
+        body += draw(st.binary(min_size=1, max_size=16))
+    return bytes(body)
+
+
+def test_fuzzing_multi_upload_byte_models(target: Target) -> None:
+    operation = OPERATIONS["multi_upload_features"]
+    headers = target.headers_for(operation)
+    answered: set[int] = set()
+
+    @settings(FUZZ_SETTINGS, max_examples=4 * MAX_EXAMPLES)
+    @given(body=_upload_model())
+    def check(body: bytes) -> None:
+        answer = target.call(
+            operation.Case(body=body, headers=headers, media_type="application/octet-stream")
+        )
+        answered.add(answer.status_code)
+        assert answer.status_code in (200, 400), answer.text
+
+    check()
+    assert answered == {200, 400}  # both reached
+    assert target.server.rows_stored > 0  # some tables were stored
+    bulk = OPERATIONS["query_bulk"]
+    table = _arrow(pa.table({"user.id": pa.array(range(1, 1006), pa.int64())}), False, None)
+    header = json.dumps({"outputs": ["user.name", "user.age", "user.credit_score"]}).encode()
+    envelope = b"chal1" + len(header).to_bytes(8, "big") + header + len(table).to_bytes(8, "big") + table
+    answer = target.call(
+        bulk.Case(body=envelope, headers=target.headers_for(bulk), media_type="application/octet-stream")
+    )
+    assert answer.status_code == 200
+    assert len(decode_response(answer.content, what="the bulk query")) == 1

@@ -41,6 +41,12 @@ ONLY_OPTIONAL_FIELDS: Final[Mapping[str, str]] = {
     "/components/schemas/PersistenceSettings": (
         "each flag is optional: one left out keeps the resolver's own setting"
     ),
+    "/components/schemas/FeatureDeletionResponse": (
+        "a deletion that met no error may be answered with an empty object (errors null or absent)"
+    ),
+    "/components/schemas/PingRequest": (
+        "the ping's number is optional: chalkpy sends null when none is given"
+    ),
     "/components/schemas/ErrorResponse": (
         "the shared error body: a gateway or framework in front of Chalk may send only some of "
         "detail, trace and errors, and the SDK reads whichever are there"
@@ -143,7 +149,8 @@ def test_chalk_server_routes_exactly_the_spec_operations() -> None:
 
 def test_the_engine_address_routes_only_the_queries() -> None:
     server = ChalkServer()
-    expected = {spec.operations()[name].route for name in ("query_online", "query_bulk")}
+    # The data-plane calls: the online and bulk queries, and the ping (always sent to the engine).
+    expected = {spec.operations()[name].route for name in ("query_online", "query_bulk", "ping_engine")}
     assert server.routes("engine") == expected
 
 
@@ -173,11 +180,18 @@ def _every_public_method(client: ChalkClient) -> None:
     client.whoami()
     run = client.trigger_resolver_run(RESOLVER)
     client.get_run_status(run.id)
-    job = client.offline_query({"user.id": [1, 2]}, OUTPUTS)
+    client.multi_upload_features({"user.id": [1, 2], "user.name": ["Ada", "Grace"]})
+    client.delete_features("user", [2], features=["name"])
+    client.drop_features("user", ["age"])
+    client.ping_engine(3)
+    client.get_branches()
+    job = client.offline_query({"user.id": [1, 2]}, OUTPUTS, dataset_name="contract")
     job.wait(timeout=30)
     job.status()
     job.cancel()
     client.get_offline_query(job.job_id).status()
+    client.get_dataset(name="contract")
+    client.get_dataset(job_id=job.job_id)
 
 
 async def _every_public_method_async(client: AsyncChalkClient) -> None:
@@ -189,11 +203,18 @@ async def _every_public_method_async(client: AsyncChalkClient) -> None:
     await client.whoami()
     run = await client.trigger_resolver_run(RESOLVER)
     await client.get_run_status(run.id)
-    job = await client.offline_query({"user.id": [1, 2]}, OUTPUTS)
+    await client.multi_upload_features({"user.id": [1, 2], "user.name": ["Ada", "Grace"]})
+    await client.delete_features("user", [2], features=["name"])
+    await client.drop_features("user", ["age"])
+    await client.ping_engine(3)
+    await client.get_branches()
+    job = await client.offline_query({"user.id": [1, 2]}, OUTPUTS, dataset_name="contract")
     await job.wait(timeout=30)
     await job.status()
     await job.cancel()
     await (await client.get_offline_query(job.job_id)).status()
+    await client.get_dataset(name="contract")
+    await client.get_dataset(job_id=job.job_id)
 
 
 @pytest.mark.parametrize("kind", ["sync", "async"])

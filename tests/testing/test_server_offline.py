@@ -163,7 +163,9 @@ def test_a_job_is_submitted_then_runs_then_succeeds_by_the_server_clock(
     assert revision.created_at == rfc3339(created)
     assert revision.started_at is None
     assert revision.terminated_at is None
-    assert revision.output_uris is None
+    # The storage prefix of its files from the start (not signed URLs: those come from the status call).
+    assert revision.output_uris == f"{server.url}/_storage/{job_id}/"
+    assert (revision.output_version, revision.num_partitions) == (6, 0)
     assert revision.num_rows == 0
     assert report(http, token, job_id) == {"status": "INIT", "progress": 0.0, "num_rows": 0, "error": None}
     assert status(http, token, job_id).to_dict() == {
@@ -208,8 +210,8 @@ def test_a_job_is_submitted_then_runs_then_succeeds_by_the_server_clock(
     assert finished.status == 7
     assert finished.terminated_at == rfc3339(created + DURATION)
     assert finished.num_rows == 1000
-    assert isinstance(finished.output_uris, list)
-    assert len(finished.output_uris) == 2
+    assert finished.output_uris == f"{server.url}/_storage/{job_id}/"
+    assert finished.num_partitions == 2
     answer_status = status(http, token, job_id)
     assert answer_status.is_finished is True
     assert answer_status.columns == ["user.id", "user.age"]
@@ -246,8 +248,8 @@ def test_with_no_duration_a_job_succeeds_at_once(http: httpx.Client, server: Cha
     assert revision.status == 7
     assert revision.num_rows == 1000
     assert revision.started_at == revision.created_at == revision.terminated_at
-    assert isinstance(revision.output_uris, list)
-    assert len(revision.output_uris) == 2
+    assert revision.output_uris == f"{server.url}/_storage/{revision.revision_id}/"
+    assert revision.num_partitions == 2
 
 
 def test_the_duration_is_fixed_at_submission(
@@ -455,7 +457,8 @@ def test_a_job_over_an_unknown_feature_fails_at_the_end_of_its_duration(
     assert isinstance(failed.errors, list)
     assert len(failed.errors) == 2
     assert revision_of(failed).status == 4
-    assert revision_of(failed).output_uris is None
+    assert revision_of(failed).num_partitions == 0
+    assert revision_of(failed).query_has_errors is True
     job = record(server, job_id)
     assert (job.status, job.rows, job.files) == ("FAILED", None, 0)
 

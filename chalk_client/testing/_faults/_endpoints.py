@@ -32,6 +32,11 @@ _REQUIRED_BY_OPERATION: Final[Mapping[str, tuple[str, ...]]] = {
     "get_offline_query_progress": ("report",),
     "cancel_offline_query": ("report",),
     "get_dataset_revision": ("revision_id", "status"),
+    "multi_upload_features": ("operation_id",),
+    "ping_engine": ("num",),
+    "get_branches": ("branches",),
+    "get_dataset": ("is_finished", "revisions"),
+    "get_dataset_of_revision": ("is_finished", "revisions"),
 }
 _REQUIRED_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     OPERATIONS[name]: fields for name, fields in _REQUIRED_BY_OPERATION.items()

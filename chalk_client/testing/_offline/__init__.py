@@ -4,14 +4,29 @@ Endpoints (API address only; each wants a bearer token and checks the routing he
 but the token exchange does):
 
 - ``POST /v4/offline_query``: submit a job; answers a ``DatasetResponse`` whose one revision is the
-  job (``revision_id`` is the job id, ``job-1``, ``job-2``, ...).
+  job (``revision_id`` is the job id, a random UUID, as the real service's; so is ``dataset_id``).
 - ``POST /v4/offline_query/status`` with ``{"job_id": ...}``: ``is_finished``, ``urls``, ``errors``,
   ``columns``.
 - ``GET /v4/offline_query/{job_id}/status``: the progress report ``{"report": {...}}``.
 - ``POST /v4/offline_query/{job_id}/cancel``: cancel, then the report.
-- ``GET /v2/offline_query/{revision_id}``: the ``DatasetResponse`` again.
+- ``GET /v2/offline_query/{revision_id}`` and ``GET /v4/offline_query/{revision_id}``: the
+  ``DatasetResponse`` again, with that revision alone (chalkpy's ``Dataset`` reads the last one).
+- ``GET /v3/offline_query/{dataset_name_or_id}``: a dataset with every revision kept, oldest first
+  (the newest last); found by its id in any environment, else by its name in the request's
+  environment (``X-Chalk-Env-Id``, else the primary one).
 
-An unknown job id is a 404 ``VALIDATION_FAILED``.
+An unknown job id, or a dataset neither id nor name finds, is a 404 ``VALIDATION_FAILED``.
+
+**Revisions.** Each revision carries what chalkpy requires of one: ``revision_id``, ``status``,
+``outputs``, ``created_at``, ``started_at``, ``terminated_at``, ``num_rows``, ``output_uris`` (a
+string: the storage prefix of the job's files, ``{server.url}/_storage/{job_id}/``, not signed: the
+signed URLs come from the status call), ``output_version`` (6: parquet with native column names),
+``environment_id``, ``creator_id`` (the client id that submitted it), ``dataset_name``,
+``dataset_id``, ``filters`` (``{"sample_filters": {"lower_bound", "upper_bound", "max_samples"},
+"max_cache_age_secs": null}``, the observed-at bounds as sent), ``num_partitions`` (its parquet
+files: 0 until it has succeeded), ``branch``, ``query_has_errors`` (whether it failed),
+``dashboard_url`` (null) and ``errors``. A ``DatasetResponse``'s ``is_finished``, ``version``,
+``environment_id``, ``dataset_id``, ``dataset_name`` and ``errors`` are its newest revision's.
 
 **Timing.** Nothing runs in the background: a job's state derives from the server clock. A job takes
 ``offline_duration`` seconds (fixed at submission; changing the server's value affects later jobs):
@@ -56,8 +71,10 @@ writes the results, every submission is a 501 ``INTERNAL_SERVER_ERROR`` naming t
   already there (``output``, then ``required_output``, each once).
 - Without an input: one row per seeded user, ``1..1000`` in id order, and only the requested
   features. Uploaded ids outside the seeded range are not rows (pass them as an input to read them).
-- A feature's value is the uploaded one if there is one, else the seeded one; an unknown user id
-  and the failing credit-score resolver (:data:`~chalk_client.testing.FAILING_USER_ID`) give null.
+- A feature's value is the uploaded one if there is one, else the seeded one; an unknown user id,
+  a value deleted from the offline store (a deletion without ``retain_offline``:
+  :mod:`chalk_client.testing._uploads`) and the failing credit-score resolver
+  (:data:`~chalk_client.testing.FAILING_USER_ID`) give null.
 - Rows with a null in any ``required_output`` feature are dropped; then ``max_samples`` keeps the
   first rows.
 - Columns are named by feature (``user.id``, ``user.credit_score``), typed by their feature
@@ -67,8 +84,8 @@ writes the results, every submission is a 501 ``INTERNAL_SERVER_ERROR`` naming t
 - The rows are written as parquet files of at most ``offline_rows_per_file`` rows each
   (``part-00000.parquet``, ...), at least one file (a job with no rows has one empty file).
 
-**Files.** The status call (and a successful revision's ``output_uris``) gives freshly signed URLs
-on the API address that need no token::
+**Files.** The status call gives freshly signed URLs on the API address that need no token (under
+the revision's ``output_uris``)::
 
     {server.url}/_storage/{job_id}/part-00000.parquet?expires={unix seconds}&signature={hex}
 
@@ -80,7 +97,9 @@ is served as ``application/octet-stream`` with ``Content-Length``, in 64 KiB chu
 
 **Datasets.** A job with a ``dataset_name`` joins the dataset of that name in its environment (the
 first one creates it): same ``dataset_id``, ``version`` one more than the last (1-based). A job
-without one gets a dataset of its own, version 1.
+without one gets a dataset of its own, version 1. Of the jobs kept (the newest 10,000), a dataset
+lists those that joined it.
+
 The modules of this package, one concern each:
 
 - ``_query``: a submission read and checked (the 400s), and the errors its job will fail with.

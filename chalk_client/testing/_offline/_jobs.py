@@ -49,8 +49,8 @@ class OfflineJobRecord:
     """An offline query job as the server sees it now.
 
     Attributes:
-        job_id: The job id (the revision id), ``job-1``, ``job-2``, ... in submission order.
-        dataset_id: Its dataset's id.
+        job_id: The job id (the revision id): a UUID (version 4), as Chalk's are.
+        dataset_id: Its dataset's id, a UUID (version 4).
         dataset_name: The ``dataset_name`` it was submitted with, or None.
         version: Its version in its dataset, from 1.
         environment_id: The environment it was submitted for.
@@ -99,6 +99,7 @@ class Job:
         "branch",
         "cancelled_at",
         "created",
+        "creator_id",
         "dataset_id",
         "dataset_name",
         "duration",
@@ -107,6 +108,7 @@ class Job:
         "input",
         "job_id",
         "max_samples",
+        "observed_at_bounds",
         "outputs",
         "planned_rows",
         "required_outputs",
@@ -127,6 +129,7 @@ class Job:
         branch: str | None,
         created: float,
         duration: float,
+        creator_id: str = "",
     ) -> None:
         self.job_id = job_id
         self.dataset_id = dataset_id
@@ -138,6 +141,8 @@ class Job:
         self.input = query.input
         self.max_samples = query.max_samples
         self.tags = query.tags
+        self.observed_at_bounds = query.observed_at_bounds
+        self.creator_id = creator_id
         self.branch = branch
         self.created = created
         self.duration = duration

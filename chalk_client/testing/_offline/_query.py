@@ -37,6 +37,7 @@ class Query(NamedTuple):
     tags: tuple[str, ...]
     dataset_name: str | None
     branch: str | None
+    observed_at_bounds: tuple[str | None, str | None] = (None, None)  # as sent
 
 
 def job_errors(query: Query) -> tuple[dict[str, Any], ...]:
@@ -104,6 +105,7 @@ def parse_query(data: object) -> Query:
             raise _invalid(f"'{field}' must be an ISO 8601 date-time with an offset", "PARSE_FAILED")
         bounds.append(parsed)
     lower, upper = bounds
+    sent = (data.get("observed_at_lower_bound"), data.get("observed_at_upper_bound"))
     if lower is not None and upper is not None and lower >= upper:
         raise _invalid(
             "'observed_at_lower_bound' must be before 'observed_at_upper_bound'", "VALIDATION_FAILED"
@@ -126,6 +128,7 @@ def parse_query(data: object) -> Query:
         tags=tuple(tags or ()),
         dataset_name=dataset_name,
         branch=branch,
+        observed_at_bounds=sent,
     )
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from chalk_client.testing._data import FEATURE_TYPES, SEEDED_USER_IDS, FeatureStore, seeded_user
+from chalk_client.testing._data import FEATURE_TYPES, SEEDED_USER_IDS, seeded_user
 from chalk_client.testing._http import ApiError
 from chalk_client.testing._offline._jobs import Job, Result
 from chalk_client.testing._offline._query import PRIMARY_KEY, TIMESTAMP_COLUMN
+from chalk_client.testing._store import DELETED, MISSING, OFFLINE, FeatureStore, lookup
 
 __all__ = ["compute", "file_name", "require_pyarrow", "result_file"]
 
@@ -36,9 +37,11 @@ def result_file(result: Result, name: str) -> bytes | None:
 def _value(user_id: int, name: str, store: FeatureStore) -> Any:  # noqa: ANN401 - a feature value
     if name == PRIMARY_KEY:
         return user_id
-    uploaded = store.get(user_id)
-    if uploaded is not None and name in uploaded:
-        return uploaded[name]
+    stored = lookup(store.get(user_id, OFFLINE), name)
+    if stored is DELETED:
+        return None
+    if stored is not MISSING:
+        return stored
     seeded = seeded_user(user_id)
     return seeded[name] if seeded is not None else None
 

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import math
 import secrets
 import threading
 import urllib.parse
+import uuid
 from collections.abc import Callable
 from typing import Any, Final
 
 from chalk_client.testing._auth import TokenService, rfc3339
-from chalk_client.testing._data import FeatureStore
 from chalk_client.testing._http import ApiError, Request, Response, chalk_error, json_response
 from chalk_client.testing._offline._jobs import (
     CANCELLED,
@@ -33,6 +32,7 @@ from chalk_client.testing._offline._jobs import (
 )
 from chalk_client.testing._offline._query import parse_query
 from chalk_client.testing._offline._results import compute, file_name, require_pyarrow, result_file
+from chalk_client.testing._store import FeatureStore
 
 __all__ = ["STORAGE_PREFIX", "OfflineService", "check_offline_duration", "check_url_lifetime"]
 
@@ -42,6 +42,7 @@ DEFAULT_URL_LIFETIME: Final = 3600.0
 # Large enough to be cheap, small enough that a test can cut a download in the middle of a file.
 _DOWNLOAD_CHUNK: Final = 64 * 1024
 STORAGE_PREFIX: Final = "/_storage"
+OUTPUT_VERSION: Final = 6  # parquet with native column names, in chalkpy's numbering
 
 
 def check_offline_duration(value: object) -> float:
@@ -61,6 +62,19 @@ def _seconds(name: str, value: object, *, allow_zero: bool) -> float:
         wanted = "zero or more" if allow_zero else "more than zero"
         raise ValueError(f"{name} must be a finite number of seconds, {wanted}, not {value!r}")
     return float(value)
+
+
+class _Dataset:
+    """A dataset: its jobs (revisions), oldest first, and how many it ever had."""
+
+    __slots__ = ("dataset_id", "environment_id", "job_ids", "name", "versions")
+
+    def __init__(self, name: str | None, environment_id: str) -> None:
+        self.dataset_id = str(uuid.uuid4())
+        self.name = name
+        self.environment_id = environment_id
+        self.job_ids: list[str] = []
+        self.versions = 0
 
 
 def _check_rows_per_file(value: object) -> int:
@@ -104,9 +118,8 @@ class OfflineService:
         self._base_url = ""
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
-        self._datasets: dict[tuple[str, str], tuple[str, int]] = {}  # (env, name) -> (id, last version)
-        self._job_ids = itertools.count(1)
-        self._dataset_ids = itertools.count(1)
+        self._datasets: dict[str, _Dataset] = {}  # by id
+        self._named: dict[tuple[str, str], _Dataset] = {}  # by (environment id, name)
 
     # -- settings and inspection -------------------------------------------------------------------
 
@@ -175,31 +188,32 @@ class OfflineService:
         query = parse_query(request.json())
         now = self._clock()
         with self._lock:
-            if query.dataset_name is None:
-                dataset_id, version = f"dataset-{next(self._dataset_ids)}", 1
-            else:
-                key = (caller.environment_id, query.dataset_name)
-                known = self._datasets.get(key)
-                if known is None:
-                    dataset_id, version = f"dataset-{next(self._dataset_ids)}", 1
-                else:
-                    dataset_id, version = known[0], known[1] + 1
-                self._datasets[key] = (dataset_id, version)
+            found = None
+            if query.dataset_name is not None:
+                found = self._named.get((caller.environment_id, query.dataset_name))
+            if found is None:
+                found = _Dataset(query.dataset_name, caller.environment_id)
+                self._datasets[found.dataset_id] = found
+                if query.dataset_name is not None:
+                    self._named[(caller.environment_id, query.dataset_name)] = found
+            found.versions += 1
             job = Job(
-                job_id=f"job-{next(self._job_ids)}",
-                dataset_id=dataset_id,
+                job_id=str(uuid.uuid4()),
+                dataset_id=found.dataset_id,
                 dataset_name=query.dataset_name,
-                version=version,
+                version=found.versions,
                 environment_id=caller.environment_id,
                 query=query,
                 branch=query.branch if query.branch is not None else caller.branch_id,
                 created=now,
                 duration=self._duration,
+                creator_id=caller.client_id,
             )
             if len(self._jobs) >= self._max_jobs:
-                del self._jobs[next(iter(self._jobs))]
+                self._forget(next(iter(self._jobs)))
             self._jobs[job.job_id] = job
-            return json_response(self._dataset(job, now))
+            found.job_ids.append(job.job_id)
+            return json_response(self._dataset([job], now))
 
     async def status(self, request: Request) -> Response:
         """``POST /v4/offline_query/status``: finished or not, and the files or the errors."""
@@ -247,12 +261,30 @@ class OfflineService:
             return json_response({"report": self._report(job, now)})
 
     async def revision(self, request: Request) -> Response:
-        """``GET /v2/offline_query/{revision_id}``: the job's dataset, with the job's revision."""
+        """``GET /v2/offline_query/{revision_id}`` and ``GET /v4/offline_query/{revision_id}``: the
+        job's dataset, with the job's revision alone (so it is the last one, that chalkpy reads)."""
         self._auth.authenticate(request)
         now = self._clock()
         with self._lock:
             job = self._job(request.path_params["revision_id"])
-            return json_response(self._dataset(job, now))
+            return json_response(self._dataset([job], now))
+
+    async def dataset(self, request: Request) -> Response:
+        """``GET /v3/offline_query/{dataset_name_or_id}``: a dataset, by its id (any environment) or
+        its name (in the request's environment), with every revision kept, oldest first."""
+        caller = self._auth.authenticate(request)
+        key = request.path_params["dataset_name_or_id"]
+        now = self._clock()
+        with self._lock:
+            found = self._datasets.get(key) or self._named.get((caller.environment_id, key))
+            jobs = [self._jobs[job_id] for job_id in found.job_ids] if found is not None else []
+            if not jobs:
+                raise ApiError(
+                    404,
+                    "VALIDATION_FAILED",
+                    f"no dataset with id {key[:200]!r}, nor named so in environment {caller.environment_id!r}",
+                )
+            return json_response(self._dataset(jobs, now))
 
     async def download(self, request: Request) -> Response:
         """``GET /_storage/{job_id}/{file}``: a result file, for a signed URL that has not expired.
@@ -287,6 +319,15 @@ class OfflineService:
 
     # -- helpers (called with the lock held) ------------------------------------------------------
 
+    def _forget(self, job_id: str) -> None:
+        """Forget a job (the oldest, to keep at most ``max_jobs``), and its dataset once it has none."""
+        job = self._jobs.pop(job_id)
+        found = self._datasets.get(job.dataset_id)
+        if found is not None:
+            found.job_ids.remove(job_id)
+            if not found.job_ids and found.name is None:  # a named one keeps counting versions
+                del self._datasets[found.dataset_id]
+
     def _job(self, job_id: str) -> Job:
         job = self._jobs.get(job_id)
         if job is None:
@@ -318,7 +359,22 @@ class OfflineService:
             "error": errors[0] if errors else None,
         }
 
-    def _dataset(self, job: Job, now: float) -> dict[str, Any]:
+    def _dataset(self, jobs: list[Job], now: float) -> dict[str, Any]:
+        """The ``DatasetResponse`` of `jobs` (revisions of one dataset, oldest first): the dataset's
+        fields are the newest revision's."""
+        revisions = [self._revision(job, now) for job in jobs]
+        newest = jobs[-1]
+        return {
+            "is_finished": self._observe(newest, now) in FINISHED,
+            "version": newest.version,
+            "environment_id": newest.environment_id,
+            "dataset_id": newest.dataset_id,
+            "dataset_name": newest.dataset_name,
+            "revisions": revisions,
+            "errors": revisions[-1]["errors"],
+        }
+
+    def _revision(self, job: Job, now: float) -> dict[str, Any]:
         status = self._observe(job, now)
         progress = job.progress(status, now)
         errors = self._errors(job, status)
@@ -329,8 +385,8 @@ class OfflineService:
             terminated = job.created + job.duration
         elif job.cancelled_at is not None:
             terminated = job.cancelled_at
-        result = job.result
-        revision = {
+        lower_bound, upper_bound = job.observed_at_bounds
+        return {
             "revision_id": job.job_id,
             "status": REVISION_STATUS[status],
             "outputs": list(job.requested()),
@@ -338,17 +394,24 @@ class OfflineService:
             "started_at": rfc3339(job.created) if started else None,
             "terminated_at": rfc3339(terminated) if terminated is not None else None,
             "num_rows": job.rows_so_far(status, progress),
-            "output_uris": self._urls(job, result, now) if status == COMPLETED and result else None,
-            "dashboard_url": None,
-            "errors": errors,
-        }
-        return {
-            "is_finished": status in FINISHED,
-            "version": job.version,
+            "output_uris": f"{self._base_url}{STORAGE_PREFIX}/{job.job_id}/",
+            "output_version": OUTPUT_VERSION,
             "environment_id": job.environment_id,
-            "dataset_id": job.dataset_id,
+            "creator_id": job.creator_id,
             "dataset_name": job.dataset_name,
-            "revisions": [revision],
+            "dataset_id": job.dataset_id,
+            "filters": {
+                "sample_filters": {
+                    "lower_bound": lower_bound,
+                    "upper_bound": upper_bound,
+                    "max_samples": job.max_samples,
+                },
+                "max_cache_age_secs": None,
+            },
+            "num_partitions": len(job.result.files) if job.result is not None else 0,
+            "branch": job.branch,
+            "query_has_errors": status == FAILED,
+            "dashboard_url": None,
             "errors": errors,
         }
 
