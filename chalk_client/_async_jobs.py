@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncOfflineQuery"]
 
+
 class AsyncOfflineQuery(_OfflineQueryBase):
     """An offline query job, from :meth:`AsyncChalkClient.offline_query`.
 
