@@ -17,7 +17,6 @@ from typing import Any, Self
 import httpx
 
 from chalk_client._api import calls as _calls
-from chalk_client._api import write_calls as _writes
 from chalk_client._api.results import Branch, OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
 from chalk_client._async_bulk import _AsyncBulkMethods
 from chalk_client._async_offline import _AsyncOfflineMethods
@@ -271,6 +270,8 @@ class AsyncChalkClient(
 
             assert await client.ping_engine(7) == 7
         """
+        from chalk_client._api import write_calls as _writes  # loads Arrow's codec modules: only when used
+
         call = _writes.ping_call(num, environment=environment)
         return await self._driver.run(self._calls.call(call, _writes.parse_ping, timeout))
 
@@ -288,6 +289,8 @@ class AsyncChalkClient(
 
             print([branch.name for branch in await client.get_branches()])
         """
+        from chalk_client._api import write_calls as _writes
+
         call = _writes.get_branches_call(environment=environment)
         return await self._driver.run(self._calls.call(call, _writes.parse_branches, timeout))
 

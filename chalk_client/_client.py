@@ -15,7 +15,6 @@ from typing import Any, Self
 import httpx
 
 from chalk_client._api import calls as _calls
-from chalk_client._api import write_calls as _writes
 from chalk_client._api.results import Branch, OnlineQueryResult, ResolverRun, UploadResult, WhoAmI
 from chalk_client._base import _BaseChalkClient
 from chalk_client._bulk import _BulkMethods
@@ -269,6 +268,8 @@ class ChalkClient(
 
             assert client.ping_engine(7) == 7
         """
+        from chalk_client._api import write_calls as _writes  # loads Arrow's codec modules: only when used
+
         call = _writes.ping_call(num, environment=environment)
         return self._driver.run(self._calls.call(call, _writes.parse_ping, timeout))
 
@@ -286,6 +287,8 @@ class ChalkClient(
 
             print([branch.name for branch in client.get_branches()])
         """
+        from chalk_client._api import write_calls as _writes
+
         call = _writes.get_branches_call(environment=environment)
         return self._driver.run(self._calls.call(call, _writes.parse_branches, timeout))
 

@@ -7,7 +7,6 @@ its README); chalkpy itself is not needed to run these tests.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 from chalk_client._api.feather import BulkAnswer, decode_response
 from chalk_client.testing import ChalkServer, seeded_user
 from chalk_client.testing._feather import decode_request
-from tests.conftest import ServerClock
+from tests.testing import chalkpy_replay
 
 pa = pytest.importorskip("pyarrow")
 
@@ -25,8 +24,8 @@ DATA = Path(__file__).parent / "data" / "chalkpy"
 FEATHER_PATH = "/v1/query/feather"
 # The recording's client secret, assembled so that this file does not hold it either.
 RECORDED_SECRET = "-".join(["client", "secret", "do", "not", "store"])
-RECORDED_CLIENT_ID = "client-id"
-RECORDED_ENVIRONMENT = "dev"
+RECORDED_CLIENT_ID = chalkpy_replay.RECORDED_CLIENT_ID
+RECORDED_ENVIRONMENT = chalkpy_replay.RECORDED_ENVIRONMENT
 # Headers httpx writes itself for the replay (the recorded Host names the capture server's port).
 TRANSPORT_HEADERS = {"host", "content-length"}
 
@@ -146,24 +145,8 @@ def test_each_body_decodes_to_the_queries_sent(name: str) -> None:
 # -- replayed against ChalkServer ------------------------------------------------------------------
 
 
-@pytest.fixture
-def server() -> Iterator[ChalkServer]:
-    environments = {RECORDED_ENVIRONMENT: RECORDED_ENVIRONMENT}
-    with ChalkServer(clock=ServerClock(), client_id=RECORDED_CLIENT_ID, environments=environments) as running:
-        yield running
-
-
-@pytest.fixture
-def token(server: ChalkServer) -> str:
-    credentials = {
-        "client_id": server.client_id,
-        "client_secret": server.client_secret,
-        "grant_type": "client_credentials",
-    }
-    response = httpx.post(server.url + "/v1/oauth/token", json=credentials)
-    assert response.status_code == 200, response.text
-    access_token: str = response.json()["access_token"]
-    return access_token
+server = chalkpy_replay.server  # the recorded client id and environment, and a token for them
+token = chalkpy_replay.token
 
 
 def replay(server: ChalkServer, token: str, name: str, address: str = "engine") -> list[BulkAnswer]:

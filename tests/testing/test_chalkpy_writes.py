@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -18,7 +17,7 @@ import httpx
 import pytest
 
 from chalk_client.testing import ChalkServer, seeded_user
-from tests.conftest import ServerClock
+from tests.testing import chalkpy_replay
 
 pa = pytest.importorskip("pyarrow")
 ipc = pytest.importorskip("pyarrow.ipc")
@@ -28,8 +27,8 @@ UPLOAD_PATH = "/v1/upload_features/multi"
 ROWS_PATH = "/v1/features/rows"
 COLUMNS_PATH = "/v1/features/columns"
 QUERY_PATH = "/v1/query/online"
-RECORDED_CLIENT_ID = "client-id"
-RECORDED_ENVIRONMENT = "dev"
+RECORDED_CLIENT_ID = chalkpy_replay.RECORDED_CLIENT_ID
+RECORDED_ENVIRONMENT = chalkpy_replay.RECORDED_ENVIRONMENT
 # Headers httpx writes itself for the replay (the recorded Host names the capture server's port).
 TRANSPORT_HEADERS = {"host", "content-length"}
 
@@ -239,24 +238,8 @@ def test_each_delete_body_is_the_json_chalkpy_sends(name: str) -> None:
 # -- replayed against ChalkServer ------------------------------------------------------------------
 
 
-@pytest.fixture
-def server() -> Iterator[ChalkServer]:
-    environments = {RECORDED_ENVIRONMENT: RECORDED_ENVIRONMENT}
-    with ChalkServer(clock=ServerClock(), client_id=RECORDED_CLIENT_ID, environments=environments) as running:
-        yield running
-
-
-@pytest.fixture
-def token(server: ChalkServer) -> str:
-    credentials = {
-        "client_id": server.client_id,
-        "client_secret": server.client_secret,
-        "grant_type": "client_credentials",
-    }
-    response = httpx.post(server.url + "/v1/oauth/token", json=credentials)
-    assert response.status_code == 200, response.text
-    access_token: str = response.json()["access_token"]
-    return access_token
+server = chalkpy_replay.server  # the recorded client id and environment, and a token for them
+token = chalkpy_replay.token
 
 
 def replay(server: ChalkServer, token: str, name: str) -> dict[str, Any]:
