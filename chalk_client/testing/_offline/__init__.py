@@ -6,7 +6,7 @@ but the token exchange does):
 - ``POST /v4/offline_query``: submit a job; answers a ``DatasetResponse`` whose one revision is the
   job (``revision_id`` is the job id, a random UUID, as the real service's; so is ``dataset_id``).
 - ``POST /v4/offline_query/status`` with ``{"job_id": ...}``: ``is_finished``, ``urls``, ``errors``,
-  ``columns``.
+  ``columns``, and ``version`` 6 (the files' format, as chalkpy reads it: not the dataset's version).
 - ``GET /v4/offline_query/{job_id}/status``: the progress report ``{"report": {...}}``.
 - ``POST /v4/offline_query/{job_id}/cancel``: cancel, then the report.
 - ``GET /v2/offline_query/{revision_id}`` and ``GET /v4/offline_query/{revision_id}``: the

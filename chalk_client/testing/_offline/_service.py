@@ -230,7 +230,7 @@ class OfflineService:
             status = self._observe(job, now)
             answer: dict[str, Any] = {
                 "is_finished": status in FINISHED,
-                "version": job.version,
+                "version": OUTPUT_VERSION,  # the files' format, as chalkpy reads it (not the dataset's version)
                 "urls": None,
                 "errors": None,
                 "columns": None,

@@ -20,7 +20,8 @@ class OfflineQueryStatusResponse:
     """
     Attributes:
         is_finished (bool):
-        version (int | None | Unset):
+        version (int | None | Unset): The result files' format, as a revision's `output_version` (6 is parquet with
+            native column names and types); not the dataset's version.
         urls (list[str] | None | Unset): Signed URLs of the result's parquet files; they expire, and need no token.
         errors (list[ChalkError] | None | Unset):
         columns (list[str] | None | Unset):
