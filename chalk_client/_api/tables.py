@@ -116,6 +116,11 @@ def _scan_polars(paths: Sequence[Path], columns: Sequence[str]) -> polars.LazyFr
     if not paths:
         empty: polars.LazyFrame = pl.LazyFrame(schema={name: pl.Null for name in columns})
         return empty
-    # glob=False: a directory's name is a name, even with "[" or "*" in it.
-    frame: polars.LazyFrame = pl.scan_parquet([str(path) for path in paths], glob=False)
+    names = [str(path) for path in paths]
+    frame: polars.LazyFrame
+    try:
+        # glob=False: a directory's name is a name, even with "[" or "*" in it.
+        frame = pl.scan_parquet(names, glob=False)
+    except TypeError:  # a polars before glob= (0.20.x): it globs only names that hold a pattern
+        frame = pl.scan_parquet(names)
     return frame

@@ -507,3 +507,26 @@ def test_the_missing_extra_is_named_before_anything_is_sent(
     assert hidden in str(caught.value)
     assert job.polls == 0
     assert on_disk(tmp_path) == []
+
+
+def test_a_polars_without_glob_still_scans_the_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pl = pytest.importorskip("polars")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from chalk_client._api.tables import _scan_polars
+
+    path = tmp_path / "part-0.parquet"
+    pq.write_table(pa.table({"user.id": [1, 2]}), path)
+    real = pl.scan_parquet
+    seen: list[dict[str, object]] = []
+
+    def old_scan(source: object, **options: object) -> object:  # polars 0.20.x: no glob=
+        seen.append(options)
+        if "glob" in options:
+            raise TypeError("scan_parquet() got an unexpected keyword argument 'glob'")
+        return real(source, **options)
+
+    monkeypatch.setattr(pl, "scan_parquet", old_scan)
+    assert _scan_polars([path], ["user.id"]).collect().to_dict(as_series=False) == {"user.id": [1, 2]}
+    assert seen == [{"glob": False}, {}]
