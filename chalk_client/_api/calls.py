@@ -241,12 +241,7 @@ def parse_online_query(call: Call, response: Answer, secrets: Iterable[str | Non
         raw_error = item.get("error")
         if raw_error is not None:
             feature_errors[position] = _chalk_error(raw_error, response, f"data[{position}].error", secrets)
-    raw_errors = payload.get("errors")
-    if raw_errors is not None and not isinstance(raw_errors, list):
-        raise invalid_response(response, "the field 'errors' is not a list")
-    request_errors = [
-        _chalk_error(e, response, f"errors[{i}]", secrets) for i, e in enumerate(raw_errors or ())
-    ]
+    request_errors = _answer_errors(payload, response, secrets)
     raw_meta = payload.get("meta")
     return OnlineQueryResult(
         data,
@@ -340,10 +335,7 @@ def parse_upload(call: Call, response: Answer, secrets: Iterable[str | None]) ->
     if not isinstance(raw_trace, str | None | Unset):
         raise invalid_response(response, "the field 'trace_id' is not a string")
     trace_id = raw_trace if isinstance(raw_trace, str) and raw_trace else None
-    raw_errors = payload.get("errors")
-    if raw_errors is not None and not isinstance(raw_errors, list):
-        raise invalid_response(response, "the field 'errors' is not a list")
-    errors = [_chalk_error(e, response, f"errors[{i}]", secrets) for i, e in enumerate(raw_errors or ())]
+    errors = _answer_errors(payload, response, secrets)
     if errors:
         raise ChalkResultError(
             f"the upload of {call.rows} row(s) (nothing was stored)", errors, trace=trace_id
@@ -459,6 +451,16 @@ def parse_run(call: Call, response: Answer, secrets: Iterable[str | None]) -> Re
 
 # ---------------------------------------------------------------------------------------------------
 # Error objects in answers (also read by the offline parsers)
+
+
+def _answer_errors(
+    payload: Mapping[str, Any], response: Answer, secrets: Iterable[str | None]
+) -> list[ChalkServerErrorInfo]:
+    """The answer's ``errors`` (absent or null: none), each read by :func:`_chalk_error`."""
+    raw = payload.get("errors")
+    if raw is not None and not isinstance(raw, list):
+        raise invalid_response(response, "the field 'errors' is not a list")
+    return [_chalk_error(error, response, f"errors[{i}]", secrets) for i, error in enumerate(raw or ())]
 
 
 def _chalk_error(

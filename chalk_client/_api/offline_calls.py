@@ -35,7 +35,7 @@ from chalk_client._api.arguments import (
     _strings,
     _time,
 )
-from chalk_client._api.calls import Call, _chalk_error, generated_call
+from chalk_client._api.calls import Call, _answer_errors, _chalk_error, generated_call
 from chalk_client._api.offline_input import offline_input
 from chalk_client._core.answers import Answer, invalid_response, json_object, model_from
 from chalk_client._core.errors import ChalkInputError, ChalkResultError
@@ -345,7 +345,7 @@ def parse_dataset(
 
     payload = json_object(response, secrets)
     revisions = payload.get("revisions")
-    errors = _errors(payload.get("errors"), response, "errors", secrets)
+    errors = _answer_errors(payload, response, secrets)
     if errors and not (isinstance(revisions, list) and revisions):
         # Refused before any job started. With a job, its errors come with its status (wait()).
         raise ChalkResultError(call.what, errors, trace=response.headers.get("x-chalk-trace-id") or None)
@@ -388,7 +388,7 @@ def parse_status(call: Call, response: Answer, secrets: Iterable[str | None]) ->
     return _JobState(
         finished=parsed.is_finished,
         urls=_string_list(_given(parsed.urls), response, "urls"),
-        errors=tuple(_errors(payload.get("errors"), response, "errors", secrets)),
+        errors=tuple(_answer_errors(payload, response, secrets)),
         columns=_string_list(_given(parsed.columns), response, "columns"),
     )
 
@@ -414,16 +414,6 @@ def parse_progress(call: Call, response: Answer, secrets: Iterable[str | None]) 
         rows=rows if isinstance(rows, int) and not isinstance(rows, bool) and rows >= 0 else None,
         error=None if raw_error is None else _chalk_error(raw_error, response, "report.error", secrets),
     )
-
-
-def _errors(
-    raw: object, response: Answer, field: str, secrets: Iterable[str | None]
-) -> list[ChalkServerErrorInfo]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise invalid_response(response, f"the field {field!r} is not a list")
-    return [_chalk_error(item, response, f"{field}[{i}]", secrets) for i, item in enumerate(raw)]
 
 
 def _given(value: object) -> object:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from chalk_client._api.arguments import _bool, _header_string, _string, _strings
 from chalk_client._api.bulk_input import bulk_input_table
-from chalk_client._api.calls import Call, _chalk_error, generated_call
+from chalk_client._api.calls import Call, _answer_errors, generated_call
 from chalk_client._api.feather import encode_upload
 from chalk_client._api.results import Branch, UploadResult
 from chalk_client._core.answers import Answer, invalid_response, json_object, model_from
@@ -26,7 +26,6 @@ from chalk_client._core.defaults import TimeoutArg, UseClientDefault
 from chalk_client._core.errors import ChalkInputError, ChalkResultError, ChalkSDKError
 from chalk_client._core.retry import Idempotency
 from chalk_client._core.routing import Plane
-from chalk_client._core.server_errors import ChalkServerErrorInfo
 from chalk_client._core.steps import Flow
 from chalk_client._core.token import parse_rfc3339
 
@@ -340,13 +339,3 @@ def parse_branches(call: Call, response: Answer, secrets: Iterable[str | None]) 
             )
         )
     return branches
-
-
-def _answer_errors(
-    payload: Mapping[str, Any], response: Answer, secrets: Iterable[str | None]
-) -> list[ChalkServerErrorInfo]:
-    raw = payload.get("errors")
-    if raw is not None and not isinstance(raw, list):
-        raise invalid_response(response, "the field 'errors' is not a list")
-    shown = tuple(secrets)
-    return [_chalk_error(error, response, f"errors[{i}]", shown) for i, error in enumerate(raw or ())]
